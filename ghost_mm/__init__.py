@@ -1,0 +1,27 @@
+"""GhostNet backbones for OpenMMLab.
+
+Importing this package (or ``custom_imports=dict(imports=['ghost_mm'])`` in a
+config) registers ``GhostNet`` in the ``MODELS`` registry of mmdet and of
+mmsegmentation, whichever of them is installed.
+"""
+import importlib
+
+from .models import GhostNet, GhostNetClassifier
+
+__version__ = '0.1.0'
+__all__ = ['GhostNet', 'GhostNetClassifier', 'REGISTERED_IN']
+
+
+def _register():
+    registered = []
+    for scope in ('mmdet', 'mmseg'):
+        try:
+            registry = importlib.import_module(f'{scope}.registry').MODELS
+        except ImportError:
+            continue
+        registry.register_module(module=GhostNet, force=True)
+        registered.append(scope)
+    return tuple(registered)
+
+
+REGISTERED_IN = _register()

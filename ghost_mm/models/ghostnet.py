@@ -1,0 +1,303 @@
+"""GhostNet (Han et al., CVPR 2020) as an mmdet/mmseg backbone.
+
+Module and parameter names are those of the official code and timm
+(``conv_stem``, ``bn1``, ``blocks.{group}.{block}...``), so their ImageNet
+checkpoints load without renaming.
+"""
+import torch
+import torch.nn as nn
+import torch.utils.checkpoint as cp
+from mmcv.cnn import build_activation_layer, build_norm_layer
+from mmengine.model import BaseModule
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from .layers import GhostModule, SqueezeExcite, conv_norm_act, make_divisible
+
+# The official table, one list per block group.
+# kernel: depthwise kernel, expand: hidden width, out: output width,
+# se: squeeze-excite ratio (0 = none), stride: the group's first block stride.
+GHOSTNET_V1_GROUPS = [
+    # kernel, expand, out, se, stride
+    [(3, 16, 16, 0, 1)],
+    [(3, 48, 24, 0, 2)],
+    [(3, 72, 24, 0, 1)],
+    [(5, 72, 40, 0.25, 2)],
+    [(5, 120, 40, 0.25, 1)],
+    [(3, 240, 80, 0, 2)],
+    [(3, 200, 80, 0, 1),
+     (3, 184, 80, 0, 1),
+     (3, 184, 80, 0, 1),
+     (3, 480, 112, 0.25, 1),
+     (3, 672, 112, 0.25, 1)],
+    [(5, 672, 160, 0.25, 2)],
+    [(5, 960, 160, 0, 1),
+     (5, 960, 160, 0.25, 1),
+     (5, 960, 160, 0, 1),
+     (5, 960, 160, 0.25, 1)],
+]
+STEM_CHANNELS = 16
+FINAL_CHANNELS = 960  # the 1x1 conv after the last group (level 5)
+NUM_LEVELS = 6  # stem+group 0, four downsampling levels, the final 1x1 conv
+NUM_DOWNSAMPLES = 5  # stem and the first group of levels 1-4
+
+
+class GhostBottleneck(nn.Module):
+    """ghost(expand) -> [depthwise stride conv] -> [SE] -> ghost(project) + shortcut.
+
+    ``downsample`` says whether the table puts a stride-2 conv here; the
+    actual ``stride`` may be 1 when that level is dilated instead, and the
+    parameters stay the same. Convs before the stride conv see the input
+    resolution (``in_dilation``), those after it the output one (``dilation``).
+    """
+
+    def __init__(self, in_channels, mid_channels, out_channels, kernel_size=3,
+                 downsample=False, stride=1, in_dilation=1, dilation=1,
+                 se_ratio=0., norm_cfg=dict(type='BN'), act_cfg=dict(type='ReLU'),
+                 with_cp=False):
+        super().__init__()
+        self.with_cp = with_cp
+        self.ghost1 = GhostModule(in_channels, mid_channels, dilation=in_dilation,
+                                  norm_cfg=norm_cfg, act_cfg=act_cfg)
+        if downsample:
+            padding = (kernel_size - 1) // 2 * in_dilation
+            self.conv_dw = nn.Conv2d(mid_channels, mid_channels, kernel_size, stride,
+                                     padding, dilation=in_dilation,
+                                     groups=mid_channels, bias=False)
+            self.bn_dw = build_norm_layer(norm_cfg, mid_channels)[1]
+        else:
+            self.conv_dw = None
+            self.bn_dw = None
+        self.se = SqueezeExcite(mid_channels, se_ratio, act_cfg) if se_ratio else None
+        self.ghost2 = GhostModule(mid_channels, out_channels, dilation=dilation,
+                                  use_act=False, norm_cfg=norm_cfg)
+        if in_channels == out_channels and not downsample:
+            self.shortcut = nn.Sequential()
+        else:
+            self.shortcut = nn.Sequential(
+                *conv_norm_act(in_channels, in_channels, kernel_size, stride,
+                               in_dilation, groups=in_channels, norm_cfg=norm_cfg),
+                *conv_norm_act(in_channels, out_channels, 1, norm_cfg=norm_cfg))
+
+    def _forward(self, x):
+        out = self.ghost1(x)
+        if self.conv_dw is not None:
+            out = self.bn_dw(self.conv_dw(out))
+        if self.se is not None:
+            out = self.se(out)
+        return self.ghost2(out) + self.shortcut(x)
+
+    def forward(self, x):
+        if self.with_cp and self.training and torch.is_grad_enabled():
+            return cp.checkpoint(self._forward, x, use_reentrant=False)
+        return self._forward(x)
+
+
+class ConvBnAct(nn.Module):
+    """The final 1x1 conv (official names ``conv``/``bn1``)."""
+
+    def __init__(self, in_channels, out_channels, norm_cfg, act_cfg):
+        super().__init__()
+        self.conv = nn.Conv2d(in_channels, out_channels, 1, bias=False)
+        self.bn1 = build_norm_layer(norm_cfg, out_channels)[1]
+        self.act1 = build_activation_layer(act_cfg)
+
+    def forward(self, x):
+        return self.act1(self.bn1(self.conv(x)))
+
+
+def _check_int_sequence(name, value, length=None):
+    if isinstance(value, (str, bytes)) or not hasattr(value, '__iter__'):
+        raise TypeError(f'{name} must be a tuple or list of ints, got {value!r}')
+    value = tuple(value)
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        raise TypeError(f'{name} must contain ints only, got {value!r}')
+    if length is not None and len(value) != length:
+        raise ValueError(f'{name} must have {length} entries (one per downsampling '
+                         f'level: stem, levels 1-4), got {len(value)}: {value!r}')
+    return value
+
+
+class GhostNet(BaseModule):
+    """GhostNet backbone.
+
+    Six feature levels, each taken at the END of its resolution:
+
+    ===== =========================== ====== ==============
+    index what                        stride channels (1.0x)
+    ===== =========================== ====== ==============
+    0     stem + first bottleneck     2      16
+    1     last block at stride 4      4      24
+    2     last block at stride 8      8      40
+    3     last block at stride 16     16     112
+    4     last block at stride 32     32     160
+    5     final 1x1 conv              32     960
+    ===== =========================== ====== ==============
+
+    Args:
+        widen_factor (float): width multiplier; widths are
+            ``make_divisible(c * widen_factor, 4)``. Default: 1.0.
+        out_indices (Sequence[int]): levels to output (0-5). Default: (1, 2, 3, 4).
+        strides (Sequence[int]): stride (1 or 2) of the stem and of the first
+            block of levels 1-4. Default: (2, 2, 2, 2, 2).
+        dilations (Sequence[int]): dilation of the convs at the output
+            resolution of the stem/level 0 and levels 1-4. E.g.
+            ``strides=(2, 2, 2, 1, 1), dilations=(1, 1, 1, 2, 4)`` gives an
+            output stride of 8. Default: (1, 1, 1, 1, 1).
+        frozen_stages (int): levels 0..frozen_stages get no gradient and keep
+            their BN in eval mode; -1 freezes nothing. Default: -1.
+        norm_cfg (dict): norm layer config. Default: dict(type='BN').
+        act_cfg (dict): activation config. Default: dict(type='ReLU').
+        norm_eval (bool): keep every BN in eval mode during training. Default: False.
+        with_cp (bool): gradient checkpointing per bottleneck. Default: False.
+        init_cfg (dict | list[dict], optional): initialisation config, e.g.
+            ``dict(type='Pretrained', checkpoint='ghostnet_1.0x.pth')``.
+
+    Attributes:
+        out_channels (tuple[int]): channels of the levels in ``out_indices``.
+        level_channels (tuple[int]): channels of all six levels.
+        level_strides (tuple[int]): output stride of all six levels.
+    """
+
+    arch_groups = GHOSTNET_V1_GROUPS
+
+    def __init__(self, widen_factor=1.0, out_indices=(1, 2, 3, 4),
+                 strides=(2, 2, 2, 2, 2), dilations=(1, 1, 1, 1, 1),
+                 frozen_stages=-1, norm_cfg=dict(type='BN', requires_grad=True),
+                 act_cfg=dict(type='ReLU'), norm_eval=False, with_cp=False,
+                 init_cfg=None):
+        if init_cfg is None:
+            init_cfg = [dict(type='Kaiming', layer='Conv2d'),
+                        dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])]
+        super().__init__(init_cfg)
+        if isinstance(widen_factor, bool) or not isinstance(widen_factor, (int, float)):
+            raise TypeError(f'widen_factor must be a number, got {widen_factor!r}')
+        if not widen_factor > 0:
+            raise ValueError(f'widen_factor must be > 0 (e.g. 0.5, 1.0, 1.1, 1.3), '
+                             f'got {widen_factor}')
+        out_indices = _check_int_sequence('out_indices', out_indices)
+        bad = [i for i in out_indices if not 0 <= i < NUM_LEVELS]
+        if bad or not out_indices:
+            raise ValueError(f'out_indices entries must be in 0..{NUM_LEVELS - 1} '
+                             f'and at least one is needed, got {out_indices!r}')
+        strides = _check_int_sequence('strides', strides, NUM_DOWNSAMPLES)
+        if any(s not in (1, 2) for s in strides):
+            raise ValueError(f'strides entries must be 1 or 2, got {strides!r}')
+        dilations = _check_int_sequence('dilations', dilations, NUM_DOWNSAMPLES)
+        if any(d < 1 for d in dilations):
+            raise ValueError(f'dilations entries must be >= 1, got {dilations!r}')
+        if isinstance(frozen_stages, bool) or not isinstance(frozen_stages, int):
+            raise TypeError(f'frozen_stages must be an int, got {frozen_stages!r}')
+        if not -1 <= frozen_stages < NUM_LEVELS:
+            raise ValueError(f'frozen_stages must be in -1..{NUM_LEVELS - 1} '
+                             f'(-1 freezes nothing), got {frozen_stages}')
+
+        self.widen_factor = widen_factor
+        self.out_indices = out_indices
+        self.strides = strides
+        self.dilations = dilations
+        self.frozen_stages = frozen_stages
+        self.norm_eval = norm_eval
+        self.with_cp = with_cp
+
+        stem_channels = make_divisible(STEM_CHANNELS * widen_factor, 4)
+        self.conv_stem = nn.Conv2d(3, stem_channels, 3, strides[0], 1, bias=False)
+        self.bn1 = build_norm_layer(norm_cfg, stem_channels)[1]
+        self.act1 = build_activation_layer(act_cfg)
+
+        groups, group_levels = [], []
+        level, in_channels, in_dilation, stride = 0, stem_channels, dilations[0], strides[0]
+        level_strides = []
+        for group_cfg in self.arch_groups:
+            group = []
+            for kernel, expand, out, se_ratio, table_stride in group_cfg:
+                if table_stride > 1:
+                    level_strides.append(stride)
+                    level += 1
+                    stride *= strides[level]
+                out_channels = make_divisible(out * widen_factor, 4)
+                group.append(GhostBottleneck(
+                    in_channels, make_divisible(expand * widen_factor, 4), out_channels,
+                    kernel, downsample=table_stride > 1,
+                    stride=strides[level] if table_stride > 1 else 1,
+                    in_dilation=in_dilation, dilation=dilations[level],
+                    se_ratio=se_ratio, norm_cfg=norm_cfg, act_cfg=act_cfg,
+                    with_cp=with_cp))
+                in_channels, in_dilation = out_channels, dilations[level]
+            groups.append(nn.Sequential(*group))
+            group_levels.append(level)
+        level_strides.append(stride)
+        final_channels = make_divisible(FINAL_CHANNELS * widen_factor, 4)
+        groups.append(nn.Sequential(
+            ConvBnAct(in_channels, final_channels, norm_cfg, act_cfg)))
+        group_levels.append(level + 1)
+        level_strides.append(stride)
+        self.blocks = nn.Sequential(*groups)
+
+        # the group that ends each level
+        self._level_end = {lvl: i for i, lvl in enumerate(group_levels)}
+        self._group_level = tuple(group_levels)
+        self.level_strides = tuple(level_strides)
+        self.level_channels = tuple(
+            self._group_out_channels(self.blocks[self._level_end[lvl]])
+            for lvl in range(NUM_LEVELS))
+        self.out_channels = tuple(self.level_channels[i] for i in out_indices)
+        self._freeze_stages()
+
+    @staticmethod
+    def _group_out_channels(group):
+        last = group[-1]
+        return last.conv.out_channels if isinstance(last, ConvBnAct) \
+            else last.ghost2.out_channels
+
+    def level_modules(self, level):
+        """The modules that make up feature level ``level`` (0-5)."""
+        modules = [self.conv_stem, self.bn1] if level == 0 else []
+        modules += [g for g, lvl in zip(self.blocks, self._group_level) if lvl == level]
+        return modules
+
+    def _freeze_stages(self):
+        for level in range(self.frozen_stages + 1):
+            for module in self.level_modules(level):
+                module.eval()
+                for param in module.parameters():
+                    param.requires_grad = False
+
+    def train(self, mode=True):
+        super().train(mode)
+        self._freeze_stages()
+        if mode and self.norm_eval:
+            for module in self.modules():
+                if isinstance(module, _BatchNorm):
+                    module.eval()
+        return self
+
+    def forward(self, x):
+        x = self.act1(self.bn1(self.conv_stem(x)))
+        outs = []
+        for i, group in enumerate(self.blocks):
+            x = group(x)
+            level = self._group_level[i]
+            if self._level_end[level] == i and level in self.out_indices:
+                outs.append(x)
+        return tuple(outs)
+
+
+class GhostNetClassifier(nn.Module):
+    """The paper's ImageNet model: the backbone's level 5, global pool,
+    1x1 conv to 1280 + ReLU, dropout, linear. Used to count the paper's
+    params/FLOPs and to check ImageNet checkpoints end to end."""
+
+    def __init__(self, widen_factor=1.0, num_classes=1000, dropout=0.2,
+                 head_channels=1280):
+        super().__init__()
+        self.backbone = GhostNet(widen_factor, out_indices=(5,))
+        self.global_pool = nn.AdaptiveAvgPool2d(1)
+        self.conv_head = nn.Conv2d(self.backbone.out_channels[0], head_channels, 1)
+        self.act2 = nn.ReLU(inplace=True)
+        self.dropout = nn.Dropout(dropout)
+        self.classifier = nn.Linear(head_channels, num_classes)
+
+    def forward(self, x):
+        x = self.global_pool(self.backbone(x)[0])
+        x = self.act2(self.conv_head(x)).flatten(1)
+        return self.classifier(self.dropout(x))
