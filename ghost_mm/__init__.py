@@ -5,8 +5,13 @@ config) registers ``GhostNet`` in the ``MODELS`` registry of mmdet and of
 mmsegmentation, whichever of them is installed.
 """
 import importlib
+import warnings
 
-from .models import GhostNet, GhostNetClassifier
+# mmengine imports pkg_resources, which setuptools<81 (needed by mmcv) flags
+warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
+
+from .models import GhostNet, GhostNetClassifier  # noqa: E402
+from . import hooks  # noqa: E402,F401  (registers TrainingCurveHook)
 
 __version__ = '0.1.0'
 __all__ = ['GhostNet', 'GhostNetClassifier', 'REGISTERED_IN']

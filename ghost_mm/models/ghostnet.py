@@ -8,6 +8,7 @@ import torch
 import torch.nn as nn
 import torch.utils.checkpoint as cp
 from mmcv.cnn import build_activation_layer, build_norm_layer
+from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from torch.nn.modules.batchnorm import _BatchNorm
 
@@ -39,6 +40,18 @@ STEM_CHANNELS = 16
 FINAL_CHANNELS = 960  # the 1x1 conv after the last group (level 5)
 NUM_LEVELS = 6  # stem+group 0, four downsampling levels, the final 1x1 conv
 NUM_DOWNSAMPLES = 5  # stem and the first group of levels 1-4
+
+
+def level_channels(widen_factor=1.0, out_indices=tuple(range(NUM_LEVELS))):
+    """Channels of the feature levels ``out_indices`` of GhostNet at this width,
+    read off the table (for configs: neck/head ``in_channels``)."""
+    widths = []
+    for group in GHOSTNET_V1_GROUPS:
+        if group[0][4] > 1 or not widths:  # a stride-2 group starts a new level
+            widths.append(None)
+        widths[-1] = group[-1][2]
+    widths.append(FINAL_CHANNELS)
+    return tuple(make_divisible(widths[i] * widen_factor, 4) for i in out_indices)
 
 
 class GhostBottleneck(nn.Module):
@@ -145,6 +158,9 @@ class GhostNet(BaseModule):
             output stride of 8. Default: (1, 1, 1, 1, 1).
         frozen_stages (int): levels 0..frozen_stages get no gradient and keep
             their BN in eval mode; -1 freezes nothing. Default: -1.
+            Levels after the last one in ``out_indices`` are not run; their
+            parameters stay (so ImageNet checkpoints load exactly) but are
+            frozen too, so DDP sees no unused parameters.
         norm_cfg (dict): norm layer config. Default: dict(type='BN').
         act_cfg (dict): activation config. Default: dict(type='ReLU').
         norm_eval (bool): keep every BN in eval mode during training. Default: False.
@@ -235,19 +251,12 @@ class GhostNet(BaseModule):
 
         # the group that ends each level
         self._level_end = {lvl: i for i, lvl in enumerate(group_levels)}
+        self._last_group = self._level_end[max(out_indices)]
         self._group_level = tuple(group_levels)
         self.level_strides = tuple(level_strides)
-        self.level_channels = tuple(
-            self._group_out_channels(self.blocks[self._level_end[lvl]])
-            for lvl in range(NUM_LEVELS))
+        self.level_channels = level_channels(widen_factor)
         self.out_channels = tuple(self.level_channels[i] for i in out_indices)
         self._freeze_stages()
-
-    @staticmethod
-    def _group_out_channels(group):
-        last = group[-1]
-        return last.conv.out_channels if isinstance(last, ConvBnAct) \
-            else last.ghost2.out_channels
 
     def level_modules(self, level):
         """The modules that make up feature level ``level`` (0-5)."""
@@ -255,12 +264,29 @@ class GhostNet(BaseModule):
         modules += [g for g, lvl in zip(self.blocks, self._group_level) if lvl == level]
         return modules
 
+    def _frozen_levels(self):
+        unused = range(max(self.out_indices) + 1, NUM_LEVELS)
+        return [*range(self.frozen_stages + 1), *unused]
+
     def _freeze_stages(self):
-        for level in range(self.frozen_stages + 1):
+        for level in self._frozen_levels():
             for module in self.level_modules(level):
                 module.eval()
                 for param in module.parameters():
                     param.requires_grad = False
+
+    def init_weights(self):
+        # Pretrained weights are loaded strictly (every key, every shape) with
+        # weights_only=True; mmengine's loader would only warn on a mismatch.
+        cfg = self.init_cfg
+        if isinstance(cfg, dict) and cfg.get('type') == 'Pretrained' and \
+                '://' not in str(cfg.get('checkpoint')):
+            from ..checkpoint import load_pretrained_backbone
+            load_pretrained_backbone(self, cfg['checkpoint'], cfg.get('prefix'))
+            print_log(f'GhostNet: loaded {cfg["checkpoint"]}', logger='current')
+            self._is_init = True
+            return
+        super().init_weights()
 
     def train(self, mode=True):
         super().train(mode)
@@ -274,7 +300,7 @@ class GhostNet(BaseModule):
     def forward(self, x):
         x = self.act1(self.bn1(self.conv_stem(x)))
         outs = []
-        for i, group in enumerate(self.blocks):
+        for i, group in enumerate(self.blocks[:self._last_group + 1]):
             x = group(x)
             level = self._group_level[i]
             if self._level_end[level] == i and level in self.out_indices:

@@ -1,0 +1,250 @@
+"""Checkpoints: the ImageNet weights users own, and the ones the runner writes.
+
+* Official (huawei-noah) and timm GhostNet checkpoints share their key names
+  with :class:`~ghost_mm.models.GhostNet`; converting one only unwraps it,
+  drops the classifier and the ``total_ops``/``total_params`` counters some
+  official files carry, detects the width from the tensor shapes and checks
+  every shape against the backbone built at that width.
+* Foreign files are always read with ``torch.load(weights_only=True)``.
+* Checkpoints written by mmengine's runner hold ``HistoryBuffer`` objects and
+  numpy arrays, which ``weights_only=True`` (torch >= 2.6 default) refuses.
+  :func:`runner_checkpoint_globals` allow-lists exactly those types for the
+  duration of a ``with`` block, so ``--resume``/``load_from``/``test`` work
+  while ``weights_only`` stays on.
+"""
+import contextlib
+import os
+import pickle
+
+import numpy as np
+import torch
+
+from .models.ghostnet import GhostNet
+
+# ImageNet classifier of the official/timm models; not part of the backbone.
+CLASSIFIER_PREFIXES = ('conv_head.', 'classifier.')
+# Counters left on every module by the `thop` profiler in some official files.
+PROFILER_SUFFIXES = ('total_ops', 'total_params')
+WRAPPER_KEYS = ('state_dict', 'model', 'state_dict_ema', 'model_ema')
+PREFERRED_WIDTHS = (1.0, 1.3, 1.1, 0.5, 1.5, 0.75, 2.0)
+WIDTH_GRID = tuple(round(0.05 * i, 2) for i in range(2, 61))
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be used as asked; the message says why."""
+
+
+def _numpy_safe_globals():
+    core = getattr(np, '_core', None) or np.core
+    dtype_classes = {type(np.dtype(t)) for t in (
+        np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16,
+        np.uint32, np.uint64, np.float16, np.float32, np.float64)}
+    return [core.multiarray._reconstruct, core.multiarray.scalar, np.ndarray,
+            np.dtype, *sorted(dtype_classes, key=lambda c: c.__name__)]
+
+
+def _history_buffer_getattr(obj, name):
+    """Stands in for ``builtins.getattr`` while loading runner checkpoints.
+
+    A pickled ``HistoryBuffer`` refers to its statistic methods as
+    ``getattr(HistoryBuffer, 'min')``; allow exactly that, not getattr in general.
+    """
+    from mmengine.logging import HistoryBuffer
+    if obj is HistoryBuffer and name in HistoryBuffer._statistics_methods:
+        return getattr(obj, name)
+    raise pickle.UnpicklingError(
+        f'refused getattr({type(obj).__name__}, {name!r}) in a checkpoint: only '
+        'HistoryBuffer statistic methods are allowed')
+
+
+def runner_checkpoint_safe_types():
+    """The non-tensor types mmengine's runner puts in its checkpoints."""
+    from mmengine.logging import HistoryBuffer
+    return [HistoryBuffer, (_history_buffer_getattr, 'builtins.getattr'),
+            *_numpy_safe_globals()]
+
+
+@contextlib.contextmanager
+def runner_checkpoint_globals():
+    """Let ``torch.load(weights_only=True)`` read runner checkpoints.
+
+    Only the data types the runner writes are allowed (``HistoryBuffer`` and
+    its statistic methods, numpy arrays, scalars and dtypes); ``weights_only``
+    itself stays on, so a file that pickles anything else is still refused.
+    """
+    safe_globals = getattr(torch.serialization, 'safe_globals', None)
+    if safe_globals is None:  # torch < 2.5 does not restrict torch.load
+        yield
+        return
+    with safe_globals(runner_checkpoint_safe_types()):
+        yield
+
+
+def load_weights_file(path):
+    """``torch.load(path, weights_only=True)`` with a person-readable error."""
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f'checkpoint file not found: {path}')
+    try:
+        return torch.load(path, map_location='cpu', weights_only=True)
+    except pickle.UnpicklingError as err:
+        raise CheckpointError(
+            f'{path} is not a plain weights file: torch.load(weights_only=True) '
+            f'refused it ({str(err).splitlines()[0]}). Only checkpoints holding '
+            'tensors (official/timm GhostNet .pth/.pth.tar files, a converted '
+            'ghost_mm file, or a checkpoint written by the mm runner) are read.'
+        ) from err
+    except (RuntimeError, EOFError) as err:
+        raise CheckpointError(f'{path} could not be read as a PyTorch checkpoint '
+                              f'(truncated or corrupt?): {err}') from err
+
+
+def unwrap_state_dict(checkpoint, source='checkpoint'):
+    """The tensor dict inside ``checkpoint`` (bare, or under a wrapper key)."""
+    if not isinstance(checkpoint, dict):
+        raise CheckpointError(f'{source} holds a {type(checkpoint).__name__}, '
+                              'expected a dict of tensors')
+    for key in WRAPPER_KEYS:
+        if isinstance(checkpoint.get(key), dict):
+            checkpoint = checkpoint[key]
+            break
+    state_dict = {}
+    for key, value in checkpoint.items():
+        if not torch.is_tensor(value):
+            raise CheckpointError(
+                f'{source}: entry {key!r} is a {type(value).__name__}, not a '
+                f'tensor; expected a state_dict (bare or under one of {WRAPPER_KEYS})')
+        key = key[len('module.'):] if key.startswith('module.') else key
+        state_dict[key] = value
+    return state_dict
+
+
+def strip_to_backbone(state_dict):
+    """Drop the ImageNet classifier and profiler counters."""
+    return {k: v for k, v in state_dict.items()
+            if not k.startswith(CLASSIFIER_PREFIXES) and not k.endswith(PROFILER_SUFFIXES)}
+
+
+def _channel_signature(widen_factor):
+    """(stem, (in, mid) per block, final) channels of GhostNet at this width."""
+    from .models.layers import make_divisible
+    stem = make_divisible(16 * widen_factor, 4)
+    blocks, in_channels = [], stem
+    for group in GhostNet.arch_groups:
+        for _, expand, out, _, _ in group:
+            blocks.append((in_channels, make_divisible(expand * widen_factor, 4)))
+            in_channels = make_divisible(out * widen_factor, 4)
+    return stem, tuple(blocks), make_divisible(960 * widen_factor, 4)
+
+
+def _checkpoint_signature(state_dict):
+    try:
+        stem = state_dict['conv_stem.weight'].shape[0]
+        blocks = []
+        for g, group in enumerate(GhostNet.arch_groups):
+            for b in range(len(group)):
+                prefix = f'blocks.{g}.{b}.'
+                blocks.append((state_dict[prefix + 'ghost1.primary_conv.0.weight'].shape[1],
+                               state_dict[prefix + 'ghost2.primary_conv.0.weight'].shape[1]))
+        final = state_dict[f'blocks.{len(GhostNet.arch_groups)}.0.conv.weight'].shape[0]
+    except KeyError as err:
+        sample = ', '.join(sorted(state_dict)[:5])
+        raise CheckpointError(
+            f'not a GhostNet (v1) checkpoint: key {err.args[0]!r} is missing '
+            f'(its first keys are: {sample}). Expected the official/timm '
+            'layout: conv_stem.weight, bn1.*, blocks.G.B.ghost1.primary_conv.0.weight, ...'
+        ) from None
+    return stem, tuple(blocks), final
+
+
+def detect_widen_factor(state_dict):
+    """The ``widen_factor`` whose channel widths match the checkpoint's."""
+    found = _checkpoint_signature(state_dict)
+    for width in PREFERRED_WIDTHS + WIDTH_GRID:
+        if _channel_signature(width) == found:
+            return width
+    raise CheckpointError(
+        f'the checkpoint\'s widths (stem {found[0]}, final {found[2]} channels) '
+        f'match no GhostNet widen_factor in {WIDTH_GRID[0]}..{WIDTH_GRID[-1]}')
+
+
+def check_backbone_state_dict(state_dict, backbone, source='checkpoint'):
+    """Raise :class:`CheckpointError` unless ``state_dict`` fills ``backbone``
+    exactly: no missing or unexpected keys, every shape equal."""
+    expected = backbone.state_dict()
+    missing = sorted(set(expected) - set(state_dict))
+    unexpected = sorted(set(state_dict) - set(expected))
+    wrong = [f'{k}: checkpoint {tuple(state_dict[k].shape)} vs model '
+             f'{tuple(expected[k].shape)}'
+             for k in expected if k in state_dict and state_dict[k].shape != expected[k].shape]
+    if not (missing or unexpected or wrong):
+        return
+    lines = [f'{source} does not fit GhostNet(widen_factor={backbone.widen_factor}):']
+    try:
+        width = detect_widen_factor(state_dict)
+        if width != backbone.widen_factor:
+            lines.append(f'  it is a {width}x GhostNet: set widen_factor={width} '
+                         'or use a checkpoint of the configured width')
+    except CheckpointError as err:
+        lines.append(f'  {err}')
+    for title, items in (('missing keys', missing), ('unexpected keys', unexpected),
+                         ('shape mismatches', wrong)):
+        if items:
+            shown = ', '.join(items[:5]) + (f' ... ({len(items)} in all)' if len(items) > 5 else '')
+            lines.append(f'  {title}: {shown}')
+    raise CheckpointError('\n'.join(lines))
+
+
+def convert_ghostnet_checkpoint(src, dst=None, widen_factor=None):
+    """Convert an official or timm GhostNet file into a ghost_mm backbone file.
+
+    Returns ``(state_dict, widen_factor)``; writes ``{'state_dict', 'meta'}``
+    to ``dst`` when given. ``widen_factor`` (optional) is checked against
+    the width found in the file.
+    """
+    state_dict = strip_to_backbone(unwrap_state_dict(load_weights_file(src), src))
+    found = detect_widen_factor(state_dict)
+    if widen_factor is not None and abs(widen_factor - found) > 1e-6:
+        raise CheckpointError(f'{src} is a {found}x GhostNet, but widen_factor='
+                              f'{widen_factor} was asked for')
+    backbone = GhostNet(found)
+    _fill_batch_counters(state_dict, backbone)
+    check_backbone_state_dict(state_dict, backbone, source=str(src))
+    if dst is not None:
+        dst = os.fspath(dst)
+        os.makedirs(os.path.dirname(os.path.abspath(dst)), exist_ok=True)
+        tmp = dst + '.tmp'
+        torch.save({'state_dict': state_dict,
+                    'meta': {'arch': 'ghostnet', 'widen_factor': found,
+                             'source': os.path.basename(os.fspath(src))}}, tmp)
+        os.replace(tmp, dst)
+    return state_dict, found
+
+
+def _fill_batch_counters(state_dict, backbone):
+    # files saved before PyTorch 0.4.1 have no BN batch counter
+    for key, value in backbone.state_dict().items():
+        if key.endswith('num_batches_tracked') and key not in state_dict:
+            state_dict[key] = torch.zeros_like(value)
+    return state_dict
+
+
+def load_pretrained_backbone(backbone, path, prefix=None):
+    """Fill ``backbone`` from ``path`` exactly, or raise a clear error.
+
+    ``path`` may be a converted file, an official/timm ImageNet file, or (with
+    ``prefix``, e.g. ``'backbone.'``) a whole detector/segmentor checkpoint
+    written by the runner.
+    """
+    with runner_checkpoint_globals():
+        checkpoint = load_weights_file(path)
+    state_dict = unwrap_state_dict(checkpoint, path)
+    if prefix:
+        state_dict = {k[len(prefix):]: v for k, v in state_dict.items() if k.startswith(prefix)}
+        if not state_dict:
+            raise CheckpointError(f'{path}: no key starts with prefix {prefix!r}')
+    else:
+        state_dict = strip_to_backbone(state_dict)
+    _fill_batch_counters(state_dict, backbone)
+    check_backbone_state_dict(state_dict, backbone, source=path)
+    backbone.load_state_dict(state_dict)

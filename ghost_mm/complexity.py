@@ -1,0 +1,62 @@
+"""Params and FLOPs with mmengine's complexity analysis, counted as the paper does.
+
+The GhostNet paper (and mmdet's model zoo) count multiply-adds of conv and
+linear layers only; mmengine's analyzer also counts BatchNorm elements
+(~5% more), so the paper's number is taken from its per-operator breakdown.
+"""
+import copy
+
+import torch
+from mmengine.analysis import FlopAnalyzer, parameter_count
+
+from .models.ghostnet import NUM_LEVELS, GhostNet, GhostNetClassifier
+
+PAPER_OPERATORS = ('conv', 'linear')
+
+
+def measure(model, input_shape=(224, 224)):
+    """``dict(params, flops, flops_all)`` of ``model`` on one 3xHxW image:
+    ``flops`` counts conv+linear multiply-adds (the paper's way), ``flops_all``
+    everything mmengine counts."""
+    was_training = model.training
+    model.eval()
+    inputs = torch.randn(1, 3, *input_shape)
+    analyzer = FlopAnalyzer(model, inputs)
+    analyzer.unsupported_ops_warnings(False)
+    analyzer.uncalled_modules_warnings(False)
+    by_operator = analyzer.by_operator()
+    result = dict(params=parameter_count(model)[''],
+                  flops=sum(by_operator.get(op, 0) for op in PAPER_OPERATORS),
+                  flops_all=analyzer.total())
+    model.train(was_training)
+    return result
+
+
+def backbone_cfg_from_config(cfg):
+    """The GhostNet backbone dict of an mm config (``cfg.model.backbone``)."""
+    backbone = cfg.get('model', {}).get('backbone')
+    if not backbone or backbone.get('type') not in ('GhostNet', 'ghost_mm.GhostNet'):
+        raise ValueError(f'{cfg.filename}: model.backbone is '
+                         f'{backbone and backbone.get("type")!r}, not GhostNet')
+    backbone = copy.deepcopy(dict(backbone))
+    backbone.pop('type')
+    backbone.pop('init_cfg', None)  # counting needs no weights
+    return backbone
+
+
+def backbone_report(backbone_kwargs, input_shape=(224, 224)):
+    """Rows ``(what, params, flops, flops_all)`` for a GhostNet backbone: as
+    configured, through level 5 (the paper's detection count), and with the
+    paper's ImageNet head (the paper's classification count)."""
+    configured = GhostNet(**backbone_kwargs)
+    full = GhostNet(**{**backbone_kwargs, 'out_indices': tuple(range(NUM_LEVELS))})
+    classifier = GhostNetClassifier(backbone_kwargs.get('widen_factor', 1.0))
+    levels = ','.join(map(str, configured.out_indices))
+    rows = []
+    for what, model in ((f'backbone as configured (levels {levels})', configured),
+                        ('backbone through level 5 (paper, detection)', full),
+                        ('with ImageNet head at 224x224 (paper, classification)', classifier)):
+        shape = (224, 224) if model is classifier else input_shape
+        numbers = measure(model, shape)
+        rows.append((what, numbers['params'], numbers['flops'], numbers['flops_all']))
+    return rows

@@ -1,0 +1,179 @@
+"""Train/test entry points behind ``tools/train.py`` and ``tools/test.py``.
+
+They do what mmdet's and mmseg's tools do (same arguments), for any mm
+config, plus three things those tools lack here:
+
+* a pre-flight check that stops at once, with one message, when the dataset
+  or the pretrained backbone file named by the config is missing;
+* ``--resume``/``load_from``/testing a checkpoint on torch >= 2.6, through
+  :func:`ghost_mm.checkpoint.runner_checkpoint_globals`;
+* a loss/metric curve picture written to the work dir after training.
+"""
+import os
+import os.path as osp
+
+from mmengine.config import Config, DictAction  # noqa: F401  (DictAction: tools)
+from mmengine.runner import Runner
+
+from .checkpoint import runner_checkpoint_globals
+
+COCO_HELP = (
+    'Expected the COCO 2017 layout:\n'
+    '  {root}annotations/instances_train2017.json, instances_val2017.json\n'
+    '  {root}train2017/*.jpg, {root}val2017/*.jpg\n'
+    'Download train2017.zip, val2017.zip and annotations_trainval2017.zip from '
+    'cocodataset.org and unzip them there (or link: ln -s /path/to/coco data/coco).')
+CITYSCAPES_HELP = (
+    'Expected the Cityscapes layout:\n'
+    '  {root}leftImg8bit/{{train,val}}/CITY/*_leftImg8bit.png\n'
+    '  {root}gtFine/{{train,val}}/CITY/*_gtFine_labelTrainIds.png\n'
+    'Download leftImg8bit_trainvaltest.zip and gtFine_trainvaltest.zip from '
+    'cityscapes-dataset.com, unzip them there, then write the labelTrainIds '
+    'files with cityscapesscripts (pip install cityscapesscripts):\n'
+    '  CITYSCAPES_DATASET={root} csCreateTrainIdLabelImgs')
+PRETRAINED_HELP = (
+    'Convert an official or timm GhostNet ImageNet checkpoint with\n'
+    '  python tools/convert_checkpoint.py SRC.pth {path}\n'
+    'or train from scratch: --cfg-options model.backbone.init_cfg=None')
+
+
+class MissingInputError(FileNotFoundError):
+    """A file or folder the config needs is not there; the message says what
+    is expected where and how to get it."""
+
+
+def _dataset_cfgs(cfg, loaders):
+    for name in loaders:
+        loader = cfg.get(name)
+        if not loader:
+            continue
+        dataset = loader['dataset']
+        # wrappers (RepeatDataset, ConcatDataset ...) hold the real one(s)
+        stack = [dataset]
+        while stack:
+            ds = stack.pop()
+            if 'dataset' in ds:
+                stack.append(ds['dataset'])
+            elif 'datasets' in ds:
+                stack.extend(ds['datasets'])
+            else:
+                yield name, ds
+
+
+def _help_for(dataset_type, root):
+    if 'Cityscapes' in str(dataset_type):
+        return CITYSCAPES_HELP.format(root=root)
+    if 'Coco' in str(dataset_type):
+        return COCO_HELP.format(root=root)
+    return ''
+
+
+def missing_inputs(cfg, loaders=('train_dataloader', 'val_dataloader', 'test_dataloader'),
+                   check_pretrained=True):
+    """Messages for every dataset path or pretrained file ``cfg`` names but
+    the disk lacks (empty list: all there)."""
+    problems = []
+    for loader, ds in _dataset_cfgs(cfg, loaders):
+        root = ds.get('data_root') or ''
+        wanted = []
+        if ds.get('ann_file'):
+            wanted.append(osp.join(root, ds['ann_file']))
+        for prefix in (ds.get('data_prefix') or {}).values():
+            if prefix:
+                wanted.append(osp.join(root, prefix))
+        absent = [p for p in wanted if not osp.exists(p)]
+        if absent or (root and not osp.isdir(root)):
+            problems.append(
+                f'{loader}: {ds.get("type")} data not found: '
+                f'{", ".join(absent or [root])} (data_root={root!r}).\n'
+                + _help_for(ds.get('type'), root))
+    backbone_init = cfg.get('model', {}).get('backbone', {}).get('init_cfg')
+    if check_pretrained and isinstance(backbone_init, dict) and \
+            backbone_init.get('type') == 'Pretrained':
+        path = str(backbone_init.get('checkpoint'))
+        if '://' not in path and not osp.isfile(path):
+            problems.append(f'pretrained backbone not found: {path}\n'
+                            + PRETRAINED_HELP.format(path=path))
+    return problems
+
+
+def check_inputs(cfg, **kwargs):
+    problems = missing_inputs(cfg, **kwargs)
+    if problems:
+        raise MissingInputError(
+            f'{cfg.filename} cannot run:\n' + '\n\n'.join(problems))
+
+
+def load_config(config, cfg_options=None, work_dir=None, launcher='none'):
+    cfg = Config.fromfile(config)
+    cfg.launcher = launcher
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(config))[0])
+    return cfg
+
+
+def build_runner(cfg):
+    if 'runner_type' in cfg:
+        from mmengine.registry import RUNNERS
+        return RUNNERS.build(cfg)
+    return Runner.from_cfg(cfg)
+
+
+def run_train(config, work_dir=None, resume=None, amp=False, auto_scale_lr=False,
+          cfg_options=None, launcher='none'):
+    """Train like mmdet's/mmseg's ``tools/train.py``. ``resume='auto'`` takes
+    the latest checkpoint of the work dir, a path that checkpoint."""
+    cfg = load_config(config, cfg_options, work_dir, launcher)
+    if amp:
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    if auto_scale_lr and 'auto_scale_lr' in cfg:
+        cfg.auto_scale_lr.enable = True
+    if resume == 'auto':
+        cfg.resume, cfg.load_from = True, None
+    elif resume is not None:
+        cfg.resume, cfg.load_from = True, resume
+    check_inputs(cfg, loaders=('train_dataloader', 'val_dataloader'),
+                 check_pretrained=not cfg.get('resume') and not cfg.get('load_from'))
+    custom_hooks = list(cfg.get('custom_hooks') or [])
+    if not any(h.get('type') == 'TrainingCurveHook' for h in custom_hooks):
+        custom_hooks.append(dict(type='TrainingCurveHook'))
+    cfg.custom_hooks = custom_hooks
+    runner = build_runner(cfg)
+    with runner_checkpoint_globals():
+        runner.train()
+    return runner
+
+
+def run_test(config, checkpoint, work_dir=None, out=None, show_dir=None,
+         cfg_options=None, launcher='none'):
+    """Evaluate ``checkpoint`` like the mm ``tools/test.py``; ``out`` is a
+    results file prefix (COCO json for detection, prediction PNG folder for
+    segmentation), ``show_dir`` a folder of drawn predictions."""
+    cfg = load_config(config, cfg_options, work_dir, launcher)
+    cfg.load_from = checkpoint
+    if not osp.isfile(checkpoint):
+        raise MissingInputError(f'checkpoint not found: {checkpoint}')
+    check_inputs(cfg, loaders=('test_dataloader',), check_pretrained=False)
+    if cfg.model.get('backbone', {}).get('init_cfg'):
+        cfg.model.backbone.init_cfg = None  # the checkpoint holds the weights
+    if show_dir:
+        visualization = cfg.default_hooks.visualization
+        visualization.draw = True
+        visualization.test_out_dir = osp.abspath(show_dir)
+    if out:
+        for evaluator in (cfg.test_evaluator if isinstance(cfg.test_evaluator, list)
+                          else [cfg.test_evaluator]):
+            if evaluator.get('type') == 'CocoMetric':
+                os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
+                evaluator.outfile_prefix = out
+            elif evaluator.get('type') == 'IoUMetric':
+                evaluator.output_dir = out
+    runner = build_runner(cfg)
+    with runner_checkpoint_globals():
+        metrics = runner.test()
+    return metrics

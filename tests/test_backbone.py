@@ -1,0 +1,163 @@
+import pytest
+import torch
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from ghost_mm.models import GhostNet
+from ghost_mm.models.ghostnet import level_channels
+
+ALL_LEVELS = (0, 1, 2, 3, 4, 5)
+
+
+@pytest.mark.parametrize('width, channels', [
+    (1.0, (16, 24, 40, 112, 160, 960)),
+    (0.5, (8, 12, 20, 56, 80, 480)),
+    (1.1, (16, 28, 44, 124, 176, 1056)),
+    (1.3, (20, 32, 52, 144, 208, 1248)),
+])
+def test_level_shapes_and_channels(width, channels):
+    model = GhostNet(width, out_indices=ALL_LEVELS).eval()
+    outs = model(torch.randn(2, 3, 96, 128))
+    assert model.out_channels == channels == level_channels(width)
+    assert model.level_strides == (2, 4, 8, 16, 32, 32)
+    for out, c, s in zip(outs, channels, model.level_strides):
+        assert out.shape == (2, c, 96 // s, 128 // s)
+
+
+def test_out_indices_select_levels():
+    model = GhostNet(out_indices=(2, 5)).eval()
+    full = GhostNet(out_indices=ALL_LEVELS).eval()
+    full.load_state_dict(model.state_dict())
+    x = torch.randn(1, 3, 64, 64)
+    outs, all_outs = model(x), full(x)
+    assert len(outs) == 2 and model.out_channels == (40, 960)
+    assert torch.equal(outs[0], all_outs[2]) and torch.equal(outs[1], all_outs[5])
+
+
+def test_odd_input_size():
+    outs = GhostNet(out_indices=ALL_LEVELS).eval()(torch.randn(1, 3, 97, 65))
+    assert [o.shape[-2:] for o in outs] == [
+        (49, 33), (25, 17), (13, 9), (7, 5), (4, 3), (4, 3)]
+
+
+@pytest.mark.parametrize('strides, dilations, out_strides', [
+    ((2, 2, 2, 1, 1), (1, 1, 1, 2, 4), (2, 4, 8, 8, 8, 8)),
+    ((2, 2, 2, 2, 1), (1, 1, 1, 1, 2), (2, 4, 8, 16, 16, 16)),
+    ((1, 2, 2, 2, 2), (1, 1, 1, 1, 1), (1, 2, 4, 8, 16, 16)),
+])
+def test_dilation_keeps_parameters(strides, dilations, out_strides):
+    plain = GhostNet(out_indices=ALL_LEVELS)
+    dilated = GhostNet(out_indices=ALL_LEVELS, strides=strides, dilations=dilations).eval()
+    assert {k: v.shape for k, v in plain.state_dict().items()} == \
+        {k: v.shape for k, v in dilated.state_dict().items()}
+    dilated.load_state_dict(plain.state_dict())
+    outs = dilated(torch.randn(1, 3, 64, 96))
+    assert dilated.level_strides == out_strides
+    assert [o.shape[-2:] for o in outs] == [(64 // s, 96 // s) for s in out_strides]
+
+
+def test_dilation_applies_to_convs_after_the_removed_stride():
+    model = GhostNet(strides=(2, 2, 2, 1, 1), dilations=(1, 1, 1, 2, 4))
+    first_l3 = model.blocks[5][0]   # the block that used to downsample to stride 16
+    assert first_l3.conv_dw.stride == (1, 1) and first_l3.conv_dw.dilation == (1, 1)
+    assert first_l3.ghost2.cheap_operation[0].dilation == (2, 2)
+    assert model.blocks[6][0].ghost1.cheap_operation[0].dilation == (2, 2)
+    first_l4 = model.blocks[7][0]
+    assert first_l4.conv_dw.dilation == (2, 2) and first_l4.conv_dw.padding == (4, 4)
+    assert model.blocks[8][3].ghost2.cheap_operation[0].dilation == (4, 4)
+
+
+def _trainable(model):
+    return {n for n, p in model.named_parameters() if p.requires_grad}
+
+
+@pytest.mark.parametrize('frozen_stages', [-1, 0, 2, 5])
+def test_frozen_stages(frozen_stages):
+    model = GhostNet(out_indices=ALL_LEVELS, frozen_stages=frozen_stages)
+    model.train()
+    for level in range(6):
+        frozen = level <= frozen_stages
+        for module in model.level_modules(level):
+            for param in module.parameters():
+                assert param.requires_grad != frozen
+            for m in module.modules():
+                if isinstance(m, _BatchNorm):
+                    assert m.training != frozen
+    # a frozen level's BN statistics do not move in a training step
+    if frozen_stages >= 0:
+        before = model.bn1.running_mean.clone()
+        model(torch.randn(2, 3, 64, 64))
+        assert torch.equal(before, model.bn1.running_mean)
+
+
+def test_levels_after_last_output_are_not_run_and_get_no_gradient():
+    model = GhostNet(out_indices=(1, 2, 3))
+    trainable = _trainable(model)
+    assert not any(n.startswith(('blocks.7.', 'blocks.8.', 'blocks.9.')) for n in trainable)
+    outs = model(torch.randn(2, 3, 64, 64))
+    sum(o.sum() for o in outs).backward()
+    # every trainable parameter got a gradient: DDP finds no unused parameter
+    assert all(p.grad is not None for p in model.parameters() if p.requires_grad)
+
+
+def test_norm_eval_and_train_returns_self():
+    model = GhostNet(norm_eval=True)
+    assert model.train() is model and model.eval() is model
+    model.train()
+    bns = [m for m in model.modules() if isinstance(m, _BatchNorm)]
+    assert bns and all(not m.training for m in bns)
+    assert all(p.requires_grad for p in model.blocks[1].parameters())
+    assert GhostNet(norm_eval=False).train().bn1.training
+
+
+def test_with_cp_same_outputs_and_gradients():
+    torch.manual_seed(1)
+    ref = GhostNet(out_indices=ALL_LEVELS)
+    cp = GhostNet(out_indices=ALL_LEVELS, with_cp=True)
+    cp.load_state_dict(ref.state_dict())
+    x = torch.randn(2, 3, 64, 64)
+    grads = []
+    for model in (ref, cp):
+        model.train()
+        outs = model(x)
+        sum((o * torch.linspace(0, 1, o.numel()).view_as(o)).sum() for o in outs).backward()
+        grads.append(({n: p.grad.clone() for n, p in model.named_parameters()}, outs))
+    (g_ref, o_ref), (g_cp, o_cp) = grads
+    for a, b in zip(o_ref, o_cp):
+        torch.testing.assert_close(a, b)
+    for name in g_ref:
+        torch.testing.assert_close(g_ref[name], g_cp[name], msg=name)
+
+
+def test_syncbn_and_act_cfg():
+    model = GhostNet(norm_cfg=dict(type='SyncBN'), act_cfg=dict(type='ReLU6'))
+    assert isinstance(model.bn1, torch.nn.SyncBatchNorm)
+    assert isinstance(model.act1, torch.nn.ReLU6)
+    assert isinstance(model.blocks[1][0].ghost1.primary_conv[2], torch.nn.ReLU6)
+
+
+@pytest.mark.parametrize('kwargs, error, words', [
+    (dict(widen_factor=0), ValueError, 'widen_factor'),
+    (dict(widen_factor=-1.0), ValueError, '-1.0'),
+    (dict(widen_factor='1.0'), TypeError, 'widen_factor'),
+    (dict(out_indices=(1, 6)), ValueError, '0..5'),
+    (dict(out_indices=()), ValueError, 'out_indices'),
+    (dict(out_indices=3), TypeError, 'out_indices'),
+    (dict(frozen_stages=6), ValueError, '-1..5'),
+    (dict(frozen_stages=-2), ValueError, 'frozen_stages'),
+    (dict(strides=(2, 2, 2, 1)), ValueError, '5 entries'),
+    (dict(strides=(2, 2, 2, 3, 1)), ValueError, '1 or 2'),
+    (dict(dilations=(1, 1, 1, 0, 1)), ValueError, '>= 1'),
+    (dict(dilations=(1, 1, 1, 1.5, 1)), TypeError, 'dilations'),
+])
+def test_bad_arguments(kwargs, error, words):
+    with pytest.raises(error, match=words.replace('.', r'\.')) as info:
+        GhostNet(**kwargs)
+    assert list(kwargs)[0] in str(info.value)
+
+
+def test_registered_in_mmdet_and_mmseg():
+    from mmdet.registry import MODELS as DET
+    from mmseg.registry import MODELS as SEG
+    for registry in (DET, SEG):
+        model = registry.build(dict(type='GhostNet', widen_factor=0.5, out_indices=(4,)))
+        assert isinstance(model, GhostNet) and model.out_channels == (80,)

@@ -1,0 +1,40 @@
+import subprocess
+import sys
+
+import pytest
+
+from ghost_mm.complexity import backbone_report, measure
+from ghost_mm.models import GhostNet, GhostNetClassifier
+
+
+def _close(value, target, rel=0.02):
+    return abs(value - target) <= rel * target
+
+
+def test_paper_numbers():
+    # the paper's detection table: GhostNet 1.1x backbone, 164M FLOPs at 224
+    det = measure(GhostNet(1.1, out_indices=(5,)))
+    assert _close(det['flops'], 164e6), det
+    # mmengine's total also counts BatchNorm, which the paper does not
+    assert det['flops_all'] > det['flops'] * 1.03
+    assert _close(measure(GhostNet(1.0, out_indices=(5,)))['params'], 2.67e6)
+    # the paper's ImageNet table: 1.0x with its head, 5.2M params / 141M FLOPs
+    cls = measure(GhostNetClassifier(1.0))
+    assert _close(cls['params'], 5.2e6) and _close(cls['flops'], 141e6), cls
+
+
+def test_report_rows_for_a_config(repo_root):
+    out = subprocess.run([sys.executable, 'tools/get_flops.py',
+                          'configs/retinanet_ghostnet_coco.py'],
+                         capture_output=True, text=True, check=True).stdout
+    line = next(l for l in out.splitlines() if 'through level 5' in l)
+    assert '164.4M' in line and '3.222M' in line
+    rows = backbone_report(dict(widen_factor=1.1, out_indices=(1, 2, 3, 4)))
+    assert rows[0][2] < rows[1][2]  # levels 1-4 skip the final 1x1 conv
+
+
+def test_import_with_only_one_toolbox():
+    for absent, present in (('mmseg', 'mmdet'), ('mmdet', 'mmseg')):
+        code = (f'import sys; sys.modules[{absent!r}] = None; import ghost_mm; '
+                f'assert ghost_mm.REGISTERED_IN == ({present!r},), ghost_mm.REGISTERED_IN')
+        subprocess.run([sys.executable, '-c', code], check=True)

@@ -1,0 +1,30 @@
+"""Convert an official (huawei-noah) or timm GhostNet checkpoint for ghost_mm.
+
+    python tools/convert_checkpoint.py state_dict_73.98.pth checkpoints/ghostnet_1.0x.pth
+
+The output loads with ``init_cfg=dict(type='Pretrained', checkpoint=DST)``.
+"""
+import argparse
+import sys
+
+from ghost_mm.checkpoint import CheckpointError, convert_ghostnet_checkpoint
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('src', help='official/timm GhostNet .pth or .pth.tar')
+    parser.add_argument('dst', help='where to write the backbone checkpoint')
+    parser.add_argument('--widen-factor', type=float, default=None,
+                        help='refuse the file unless it has this width')
+    args = parser.parse_args(argv)
+    try:
+        state_dict, width = convert_ghostnet_checkpoint(args.src, args.dst, args.widen_factor)
+    except (CheckpointError, FileNotFoundError) as err:
+        sys.exit(f'error: {err}')
+    print(f'GhostNet {width}x, {len(state_dict)} tensors -> {args.dst}\n'
+          f"use: backbone=dict(type='GhostNet', widen_factor={width}, "
+          f"init_cfg=dict(type='Pretrained', checkpoint='{args.dst}'))")
+
+
+if __name__ == '__main__':
+    main()

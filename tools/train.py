@@ -1,0 +1,40 @@
+"""Train a detector or segmentor from an mm config (mmdet/mmseg ``tools/train.py`` CLI).
+
+    python tools/train.py configs/retinanet_ghostnet_coco.py [--work-dir DIR] [--resume [CKPT]]
+"""
+import argparse
+import sys
+
+import ghost_mm  # noqa: F401  (registers GhostNet, silences pkg_resources)
+from ghost_mm.runner import DictAction, MissingInputError, run_train
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument('--work-dir', help='the dir to save logs and models')
+    parser.add_argument('--amp', action='store_true', help='mixed precision training')
+    parser.add_argument('--auto-scale-lr', action='store_true',
+                        help='scale the lr to the real batch size')
+    parser.add_argument('--resume', nargs='?', type=str, const='auto',
+                        help='resume from CKPT, or from the latest checkpoint '
+                        'in the work dir when no path is given')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config settings, key=value')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    try:
+        run_train(args.config, args.work_dir, args.resume, args.amp, args.auto_scale_lr,
+              args.cfg_options, args.launcher)
+    except MissingInputError as err:
+        sys.exit(f'error: {err}')
+
+
+if __name__ == '__main__':
+    main()
