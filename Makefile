@@ -17,8 +17,18 @@ $(STAMP): pyproject.toml Makefile tools/install_mmcv.sh
 	$(BIN)/pip install --quiet -e ".[tests]" "setuptools<81"
 	touch $(STAMP)
 
+QUICKSTART := configs/quickstart/retinanet_ghostnet_coco-sample.py
+QUICKSTART_DIR := work_dirs/quickstart
+
+# train on the shipped COCO sample, evaluate bbox mAP, draw the detections
 demo: $(STAMP)
-	$(BIN)/python tools/demo_quickstart.py
+	$(BIN)/python tools/train.py $(QUICKSTART) --work-dir $(QUICKSTART_DIR)
+	$(BIN)/python tools/test.py $(QUICKSTART) $(QUICKSTART_DIR)/iter_150.pth \
+		--work-dir $(QUICKSTART_DIR)/test --out $(QUICKSTART_DIR)/results/sample
+	$(BIN)/python tools/demo.py $(QUICKSTART) $(QUICKSTART_DIR)/iter_150.pth \
+		samples/coco/train2017/000000172123.jpg samples/coco/train2017/000000187334.jpg \
+		--out-dir $(QUICKSTART_DIR)/demo
+	@echo "pictures: $(QUICKSTART_DIR)/demo/*.png, curves: $(QUICKSTART_DIR)/training_curves.png"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q tests

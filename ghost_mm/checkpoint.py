@@ -50,7 +50,10 @@ def _history_buffer_getattr(obj, name):
     ``getattr(HistoryBuffer, 'min')``; allow exactly that, not getattr in general.
     """
     from mmengine.logging import HistoryBuffer
-    if obj is HistoryBuffer and name in HistoryBuffer._statistics_methods:
+
+    # the built-in four are registered only when a first buffer is made
+    allowed = {'min', 'max', 'mean', 'current', *HistoryBuffer._statistics_methods}
+    if obj is HistoryBuffer and name in allowed:
         return getattr(obj, name)
     raise pickle.UnpicklingError(
         f'refused getattr({type(obj).__name__}, {name!r}) in a checkpoint: only '

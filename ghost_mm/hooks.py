@@ -24,7 +24,8 @@ class TrainingCurveHook(Hook):
 
     def after_val_epoch(self, runner, metrics=None):
         for name, value in (metrics or {}).items():
-            if isinstance(value, (int, float)):
+            # COCO reports -1 for "no objects of this size": nothing to plot
+            if isinstance(value, (int, float)) and value >= 0:
                 self.metrics.setdefault(name, []).append((runner.iter, float(value)))
 
     @master_only

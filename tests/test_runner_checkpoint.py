@@ -1,5 +1,7 @@
 """--resume, load_from and testing a runner checkpoint on torch >= 2.6."""
 import pickle
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -27,7 +29,12 @@ def test_resume_and_test_runner_checkpoint(repo_root, tmp_path):
     # what the runner writes is refused by a plain weights_only load ...
     with pytest.raises(pickle.UnpicklingError):
         torch.load(ckpt, weights_only=True)
-    # ... and read with the allow-list, weights_only still on
+    # ... and read with the allow-list, weights_only still on, also in a
+    # process that has made no HistoryBuffer yet
+    code = ('import torch, ghost_mm.checkpoint as c\n'
+            'with c.runner_checkpoint_globals():\n'
+            f'    assert torch.load({str(ckpt)!r}, weights_only=True)["meta"]["iter"] == 2')
+    subprocess.run([sys.executable, '-c', code], check=True)
     with runner_checkpoint_globals():
         state = torch.load(ckpt, weights_only=True)
     assert state['meta']['iter'] == 2 and 'message_hub' in state

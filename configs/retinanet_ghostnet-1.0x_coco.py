@@ -1,0 +1,10 @@
+# RetinaNet-GhostNet at 1.0x: the width whose ImageNet weights are public
+# (official state_dict_73.98.pth, timm ghostnet_100); the paper's 1.1x were not released.
+_base_ = './retinanet_ghostnet_coco.py'
+
+from ghost_mm.models.ghostnet import level_channels
+
+model = dict(
+    backbone=dict(widen_factor=1.0,
+                  init_cfg=dict(checkpoint='checkpoints/ghostnet_1.0x.pth')),
+    neck=dict(in_channels=list(level_channels(1.0, (1, 2, 3, 4)))))

@@ -1,0 +1,50 @@
+"""Draw a model's predictions on images with mmdet's / mmseg's own inference
+API and visualizer (boxes and class names, or the segmentation overlaid)."""
+import os
+import os.path as osp
+import uuid
+
+import mmcv
+from mmengine.config import Config
+
+from .checkpoint import runner_checkpoint_globals
+
+
+def _load_image(path):
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'image not found: {path}')
+    try:
+        return mmcv.imread(path, channel_order='rgb')
+    except Exception as err:  # mmcv raises several kinds for bad files
+        raise ValueError(f'{path} could not be decoded as an image: {err}') from err
+
+
+def draw_predictions(config, checkpoint, images, out_dir, score_thr=0.3, device='cpu'):
+    """Run the model of ``config`` + ``checkpoint`` on ``images`` and write
+    one PNG per image into ``out_dir``; returns the written paths."""
+    cfg = Config.fromfile(config)
+    scope = cfg.get('default_scope', 'mmdet')
+    if scope == 'mmseg':
+        from mmseg.apis import inference_model as inference, init_model as init
+        from mmseg.registry import VISUALIZERS
+    else:
+        from mmdet.apis import inference_detector as inference, init_detector as init
+        from mmdet.registry import VISUALIZERS
+    if cfg.model.get('backbone', {}).get('init_cfg'):
+        cfg.model.backbone.init_cfg = None  # the checkpoint holds the weights
+    with runner_checkpoint_globals():
+        model = init(cfg, checkpoint, device=device)
+    # visualizers are named singletons: a fresh name per call
+    visualizer = VISUALIZERS.build({**cfg.visualizer, 'name': f'demo-{uuid.uuid4().hex}'})
+    visualizer.dataset_meta = model.dataset_meta
+    os.makedirs(out_dir, exist_ok=True)
+    written = []
+    for path in images:
+        image = _load_image(path)
+        result = inference(model, path)
+        out_file = osp.join(out_dir, osp.splitext(osp.basename(path))[0] + '.png')
+        extra = {} if scope == 'mmseg' else {'pred_score_thr': score_thr}
+        visualizer.add_datasample(osp.basename(path), image, data_sample=result,
+                                  draw_gt=False, show=False, out_file=out_file, **extra)
+        written.append(out_file)
+    return written
