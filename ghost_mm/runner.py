@@ -116,7 +116,25 @@ def load_config(config, cfg_options=None, work_dir=None, launcher='none'):
     return cfg
 
 
+def _prepare_cpu_distributed(cfg):
+    """mmengine's pytorch launcher assumes CUDA (``torch.cuda.set_device``,
+    DDP ``device_ids``). Without a GPU, start the gloo process group here
+    (mmengine then skips its own init) and wrap the model for CPU."""
+    import torch
+    import torch.distributed as dist
+    if cfg.get('launcher', 'none') == 'none' or torch.cuda.is_available():
+        return
+    cfg.env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
+    if not dist.is_initialized():
+        dist.init_process_group(backend='gloo')
+    if cfg.get('model_wrapper_cfg') is None:
+        cfg.model_wrapper_cfg = dict(
+            type='MMDistributedDataParallel', device_ids=None, broadcast_buffers=False,
+            find_unused_parameters=cfg.get('find_unused_parameters', False))
+
+
 def build_runner(cfg):
+    _prepare_cpu_distributed(cfg)
     if 'runner_type' in cfg:
         from mmengine.registry import RUNNERS
         return RUNNERS.build(cfg)

@@ -1,0 +1,17 @@
+# The Faster R-CNN twin of the RetinaNet quick start: the same 8 COCO images,
+# size, schedule and optimizer; only the detector differs, and it is taken
+# whole from the full COCO config so the two cannot drift apart.
+_base_ = './retinanet_ghostnet_coco-sample.py'
+
+import mmengine.config as _mmconfig
+
+_full = _mmconfig.Config.fromfile('{{ fileDirname }}/../faster-rcnn_ghostnet_fpn_coco.py')
+model = dict(_delete_=True, **_full.model.to_dict())
+# no ImageNet weights: BN and all levels must learn
+model['backbone'].update(init_cfg=None, frozen_stages=-1, norm_eval=False)
+del _full
+# mmcv's CPU RoIAlign is most of the step time: fewer sampled RoIs (these
+# images hold 1-2 objects) and a fixed 2x2 sampling instead of one that grows
+# with the RoI size
+model['roi_head']['bbox_roi_extractor']['roi_layer']['sampling_ratio'] = 2
+model['train_cfg']['rcnn']['sampler']['num'] = 128
