@@ -11,7 +11,7 @@ import warnings
 warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 
 from .models import GhostNet, GhostNetClassifier  # noqa: E402
-from . import hooks  # noqa: E402,F401  (registers TrainingCurveHook)
+from . import hooks, transforms  # noqa: E402,F401  (register the hook and transform)
 
 __version__ = '0.1.0'
 __all__ = ['GhostNet', 'GhostNetClassifier', 'REGISTERED_IN']

@@ -38,8 +38,28 @@ PRETRAINED_HELP = (
 
 
 class MissingInputError(FileNotFoundError):
-    """A file or folder the config needs is not there; the message says what
-    is expected where and how to get it."""
+    """A file or folder the config needs is not there, or is unusable; the
+    message says what is expected where and how to get it."""
+
+ANNOTATION_CHECK_MAX_BYTES = 64 << 20  # parse smaller json files up front
+
+
+def _annotation_problem(path):
+    """Why a COCO-style annotation file is unusable, or None."""
+    import json
+    size = osp.getsize(path)
+    if size == 0:
+        return f'annotation file {path} is empty (0 bytes)'
+    if not path.endswith('.json') or size > ANNOTATION_CHECK_MAX_BYTES:
+        return None
+    try:
+        with open(path) as f:
+            content = json.load(f)
+    except (ValueError, UnicodeDecodeError) as err:
+        return f'annotation file {path} is not valid json: {err}'
+    if isinstance(content, dict) and 'images' in content and not content['images']:
+        return f'annotation file {path} lists no images'
+    return None
 
 
 def _dataset_cfgs(cfg, loaders):
@@ -71,8 +91,9 @@ def _help_for(dataset_type, root):
 def missing_inputs(cfg, loaders=('train_dataloader', 'val_dataloader', 'test_dataloader'),
                    check_pretrained=True):
     """Messages for every dataset path or pretrained file ``cfg`` names but
-    the disk lacks (empty list: all there)."""
-    problems = []
+    the disk lacks, or annotation file that is empty or unreadable, each
+    dataset's layout help once at the end (empty list: all is well)."""
+    problems, helps = [], {}
     for loader, ds in _dataset_cfgs(cfg, loaders):
         root = ds.get('data_root') or ''
         wanted = []
@@ -85,8 +106,12 @@ def missing_inputs(cfg, loaders=('train_dataloader', 'val_dataloader', 'test_dat
         if absent or (root and not osp.isdir(root)):
             problems.append(
                 f'{loader}: {ds.get("type")} data not found: '
-                f'{", ".join(absent or [root])} (data_root={root!r}).\n'
-                + _help_for(ds.get('type'), root))
+                f'{", ".join(absent or [root])} (data_root={root!r}).')
+            helps.setdefault(_help_for(ds.get('type'), root))
+        elif ds.get('ann_file') and osp.isfile(wanted[0]):
+            problem = _annotation_problem(wanted[0])
+            if problem:
+                problems.append(f'{loader}: {problem}.')
     backbone_init = cfg.get('model', {}).get('backbone', {}).get('init_cfg')
     if check_pretrained and isinstance(backbone_init, dict) and \
             backbone_init.get('type') == 'Pretrained':
@@ -94,7 +119,7 @@ def missing_inputs(cfg, loaders=('train_dataloader', 'val_dataloader', 'test_dat
         if '://' not in path and not osp.isfile(path):
             problems.append(f'pretrained backbone not found: {path}\n'
                             + PRETRAINED_HELP.format(path=path))
-    return problems
+    return problems + [h for h in helps if h]
 
 
 def check_inputs(cfg, **kwargs):

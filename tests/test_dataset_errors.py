@@ -1,0 +1,67 @@
+"""Broken datasets stop with a message naming the file, or skip it when asked."""
+import json
+import re
+import shutil
+
+import pytest
+
+from ghost_mm.runner import MissingInputError, run_train
+
+QUICKSTART = 'configs/quickstart/retinanet_ghostnet_coco-sample.py'
+BROKEN = '000000249346.jpg'
+
+
+@pytest.fixture
+def sample_copy(repo_root, tmp_path):
+    root = tmp_path / 'coco'
+    shutil.copytree('samples/coco', root)
+    return root
+
+
+def _options(root, **extra):
+    return {'train_dataloader.dataset.data_root': f'{root}/',
+            'val_dataloader.dataset.data_root': f'{root}/',
+            'val_evaluator.ann_file': f'{root}/annotations/instances_train2017.json',
+            # all 8 images in the first batch, so the broken one is read
+            'train_dataloader.batch_size': 8,
+            'train_dataloader.dataset.pipeline.2.scale': (96, 96),
+            'train_cfg.max_iters': 1, 'train_cfg.val_interval': 100,
+            'default_hooks.checkpoint.interval': 100, **extra}
+
+
+def test_corrupt_image_is_named(sample_copy, tmp_path):
+    (sample_copy / 'train2017' / BROKEN).write_bytes(b'not a jpeg')
+    with pytest.raises(AssertionError, match=BROKEN):
+        run_train(QUICKSTART, work_dir=str(tmp_path / 'run'), cfg_options=_options(sample_copy))
+
+
+def test_missing_image_is_named(sample_copy, tmp_path):
+    (sample_copy / 'train2017' / BROKEN).unlink()
+    with pytest.raises(FileNotFoundError, match=BROKEN):
+        run_train(QUICKSTART, work_dir=str(tmp_path / 'run'), cfg_options=_options(sample_copy))
+
+
+def test_bad_images_skipped_with_a_warning_when_configured(sample_copy, tmp_path):
+    (sample_copy / 'train2017' / BROKEN).write_bytes(b'not a jpeg')
+    options = _options(sample_copy, **{
+        'train_dataloader.dataset.pipeline.0.type': 'SkippingLoadImageFromFile',
+        # the run ends with a validation, which must not skip: the intact copy
+        'val_dataloader.dataset.data_root': 'samples/coco/',
+        'val_evaluator.ann_file': 'samples/coco/annotations/instances_train2017.json'})
+    runner = run_train(QUICKSTART, work_dir=str(tmp_path / 'run'), cfg_options=options)
+    assert runner.iter == 1
+    log = next((tmp_path / 'run').glob('*/*.log')).read_text()
+    assert f'skipped image {sample_copy}/train2017/{BROKEN}' in log
+
+
+@pytest.mark.parametrize('content, words', [
+    ('', 'is empty (0 bytes)'),
+    ('{"images": [', 'is not valid json'),
+    (json.dumps({'images': [], 'annotations': [], 'categories': []}), 'lists no images'),
+])
+def test_unusable_annotation_file(sample_copy, tmp_path, content, words):
+    ann = sample_copy / 'annotations' / 'instances_train2017.json'
+    ann.write_text(content)
+    with pytest.raises(MissingInputError, match=re.escape(words)) as info:
+        run_train(QUICKSTART, work_dir=str(tmp_path / 'run'), cfg_options=_options(sample_copy))
+    assert str(ann) in str(info.value)
