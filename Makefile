@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.ghost_mm-installed
 
-.PHONY: setup demo test clean-venv
+.PHONY: setup demo demo-seg test clean-venv
 
 setup: $(STAMP)
 
@@ -29,6 +29,20 @@ demo: $(STAMP)
 		samples/coco/train2017/000000172123.jpg samples/coco/train2017/000000187334.jpg \
 		--out-dir $(QUICKSTART_DIR)/demo
 	@echo "pictures: $(QUICKSTART_DIR)/demo/*.png, curves: $(QUICKSTART_DIR)/training_curves.png"
+
+SEG_QUICKSTART := configs/quickstart/deeplabv3_ghostnet_cityscapes-sample.py
+SEG_DIR := work_dirs/quickstart_seg
+
+# generate the Cityscapes-format sample, train DeepLabV3, report mIoU, draw predictions
+demo-seg: $(STAMP)
+	$(BIN)/python tools/make_cityscapes_sample.py data/cityscapes_sample
+	$(BIN)/python tools/train.py $(SEG_QUICKSTART) --work-dir $(SEG_DIR)
+	$(BIN)/python tools/test.py $(SEG_QUICKSTART) $(SEG_DIR)/iter_800.pth \
+		--work-dir $(SEG_DIR)/test --show-dir $(SEG_DIR)/show
+	$(BIN)/python tools/demo.py $(SEG_QUICKSTART) $(SEG_DIR)/iter_800.pth \
+		data/cityscapes_sample/leftImg8bit/val/frankfurt/frankfurt_000000_000019_leftImg8bit.png \
+		--out-dir $(SEG_DIR)/demo
+	@echo "pictures: $(SEG_DIR)/demo/*.png, $(SEG_DIR)/show/, curves: $(SEG_DIR)/training_curves.png"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q tests

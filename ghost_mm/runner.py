@@ -204,10 +204,13 @@ def run_test(config, checkpoint, work_dir=None, out=None, show_dir=None,
     check_inputs(cfg, loaders=('test_dataloader',), check_pretrained=False)
     if cfg.model.get('backbone', {}).get('init_cfg'):
         cfg.model.backbone.init_cfg = None  # the checkpoint holds the weights
-    if show_dir:
-        visualization = cfg.default_hooks.visualization
-        visualization.draw = True
-        visualization.test_out_dir = osp.abspath(show_dir)
+    if show_dir:  # as mmdet's / mmseg's own tools/test.py do it
+        cfg.default_hooks.visualization.draw = True
+        if cfg.get('default_scope') == 'mmseg':
+            cfg.visualizer.save_dir = osp.abspath(show_dir)
+            cfg.default_hooks.visualization.interval = 1  # every image, not every 50th
+        else:
+            cfg.default_hooks.visualization.test_out_dir = osp.abspath(show_dir)
     if out:
         for evaluator in (cfg.test_evaluator if isinstance(cfg.test_evaluator, list)
                           else [cfg.test_evaluator]):

@@ -48,11 +48,13 @@ def test_resume_and_test_runner_checkpoint(repo_root, tmp_path):
     out_prefix = str(tmp_path / 'results' / 'sample')
     metrics = run_test(QUICKSTART, str(tmp_path / 'run' / 'iter_4.pth'),
                    work_dir=str(tmp_path / 'test'), out=out_prefix,
+                   show_dir=str(tmp_path / 'show'),
                    cfg_options={'test_dataloader.dataset.pipeline.1.scale': (128, 128),
                                 # 4 iterations score below the default 0.05
                                 'model.test_cfg.score_thr': 0.0})
     assert 0.0 <= metrics['coco/bbox_mAP'] <= 1.0
     assert (tmp_path / 'results' / 'sample.bbox.json').exists()
+    assert len(list((tmp_path / 'show').rglob('*.jpg'))) == 8  # drawn test images
     assert (tmp_path / 'run' / 'training_curves.png').stat().st_size > 1000
 
 
