@@ -11,8 +11,9 @@ config, plus three things those tools lack here:
 """
 import os
 import os.path as osp
+import uuid
 
-from mmengine.config import Config, DictAction  # noqa: F401  (DictAction: tools)
+from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 from .checkpoint import runner_checkpoint_globals
@@ -60,6 +61,17 @@ def _annotation_problem(path):
     if isinstance(content, dict) and 'images' in content and not content['images']:
         return f'annotation file {path} lists no images'
     return None
+
+
+def add_runner_arguments(parser):
+    """The arguments ``tools/train.py`` and ``tools/test.py`` share with
+    mmdet's and mmseg's tools."""
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config settings, key=value')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    return parser
 
 
 def _dataset_cfgs(cfg, loaders):
@@ -208,6 +220,9 @@ def run_test(config, checkpoint, work_dir=None, out=None, show_dir=None,
         cfg.default_hooks.visualization.draw = True
         if cfg.get('default_scope') == 'mmseg':
             cfg.visualizer.save_dir = osp.abspath(show_dir)
+            # visualizers are named singletons: an earlier runner's in this
+            # process would be reused, without this save_dir
+            cfg.visualizer.name = f'{cfg.visualizer.get("name", "visualizer")}-{uuid.uuid4().hex}'
             cfg.default_hooks.visualization.interval = 1  # every image, not every 50th
         else:
             cfg.default_hooks.visualization.test_out_dir = osp.abspath(show_dir)

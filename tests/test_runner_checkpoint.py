@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from ghost_mm.checkpoint import runner_checkpoint_globals
+from ghost_mm.models import GhostNet
 from ghost_mm.runner import MissingInputError, run_test, run_train
 
 QUICKSTART = 'configs/quickstart/retinanet_ghostnet_coco-sample.py'
@@ -39,19 +40,29 @@ def test_resume_and_test_runner_checkpoint(repo_root, tmp_path):
         state = torch.load(ckpt, weights_only=True)
     assert state['meta']['iter'] == 2 and 'message_hub' in state
 
+    with runner_checkpoint_globals():
+        state_after = torch.load(tmp_path / 'run' / 'iter_4.pth', weights_only=True)['state_dict']
+
     resumed = run_train(QUICKSTART, work_dir=str(tmp_path / 'resumed'), resume=str(ckpt),
-                    cfg_options=dict(TINY))
+                        cfg_options=dict(TINY))
     assert resumed.iter == 4
     log = next((tmp_path / 'resumed').glob('*/*.log')).read_text()
     assert 'resumed epoch: 0, iter: 2' in log
 
+    # the backbone taken out of the whole detector checkpoint
+    backbone = GhostNet(1.1, init_cfg=dict(type='Pretrained', prefix='backbone.',
+                                           checkpoint=str(tmp_path / 'run' / 'iter_4.pth')))
+    backbone.init_weights()
+    for key, value in backbone.state_dict().items():
+        assert torch.equal(value, state_after['backbone.' + key]), key
+
     out_prefix = str(tmp_path / 'results' / 'sample')
     metrics = run_test(QUICKSTART, str(tmp_path / 'run' / 'iter_4.pth'),
-                   work_dir=str(tmp_path / 'test'), out=out_prefix,
-                   show_dir=str(tmp_path / 'show'),
-                   cfg_options={'test_dataloader.dataset.pipeline.1.scale': (128, 128),
-                                # 4 iterations score below the default 0.05
-                                'model.test_cfg.score_thr': 0.0})
+                       work_dir=str(tmp_path / 'test'), out=out_prefix,
+                       show_dir=str(tmp_path / 'show'),
+                       cfg_options={'test_dataloader.dataset.pipeline.1.scale': (128, 128),
+                                    # 4 iterations score below the default 0.05
+                                    'model.test_cfg.score_thr': 0.0})
     assert 0.0 <= metrics['coco/bbox_mAP'] <= 1.0
     assert (tmp_path / 'results' / 'sample.bbox.json').exists()
     assert len(list((tmp_path / 'show').rglob('*.jpg'))) == 8  # drawn test images

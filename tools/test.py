@@ -6,7 +6,8 @@ import argparse
 import sys
 
 import ghost_mm  # noqa: F401  (registers GhostNet, silences pkg_resources)
-from ghost_mm.runner import DictAction, MissingInputError, run_test
+from ghost_mm.checkpoint import CheckpointError
+from ghost_mm.runner import MissingInputError, add_runner_arguments, run_test
 
 
 def parse_args(argv=None):
@@ -17,11 +18,7 @@ def parse_args(argv=None):
     parser.add_argument('--out', help='detection: prefix of the COCO results json '
                         '(PREFIX.bbox.json); segmentation: folder for prediction PNGs')
     parser.add_argument('--show-dir', help='folder to save drawn predictions in')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config settings, key=value')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_runner_arguments(parser)
     return parser.parse_args(argv)
 
 
@@ -29,8 +26,8 @@ def main(argv=None):
     args = parse_args(argv)
     try:
         run_test(args.config, args.checkpoint, args.work_dir, args.out, args.show_dir,
-             args.cfg_options, args.launcher)
-    except MissingInputError as err:
+                 args.cfg_options, args.launcher)
+    except (MissingInputError, CheckpointError) as err:
         sys.exit(f'error: {err}')
 
 

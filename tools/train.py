@@ -6,7 +6,8 @@ import argparse
 import sys
 
 import ghost_mm  # noqa: F401  (registers GhostNet, silences pkg_resources)
-from ghost_mm.runner import DictAction, MissingInputError, run_train
+from ghost_mm.checkpoint import CheckpointError
+from ghost_mm.runner import MissingInputError, add_runner_arguments, run_train
 
 
 def parse_args(argv=None):
@@ -19,11 +20,7 @@ def parse_args(argv=None):
     parser.add_argument('--resume', nargs='?', type=str, const='auto',
                         help='resume from CKPT, or from the latest checkpoint '
                         'in the work dir when no path is given')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config settings, key=value')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_runner_arguments(parser)
     return parser.parse_args(argv)
 
 
@@ -31,8 +28,8 @@ def main(argv=None):
     args = parse_args(argv)
     try:
         run_train(args.config, args.work_dir, args.resume, args.amp, args.auto_scale_lr,
-              args.cfg_options, args.launcher)
-    except MissingInputError as err:
+                  args.cfg_options, args.launcher)
+    except (MissingInputError, CheckpointError) as err:
         sys.exit(f'error: {err}')
 
 
