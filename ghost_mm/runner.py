@@ -1,14 +1,17 @@
 """Train/test entry points behind ``tools/train.py`` and ``tools/test.py``.
 
 They do what mmdet's and mmseg's tools do (same arguments), for any mm
-config, plus three things those tools lack here:
+config, plus what those tools lack here:
 
 * a pre-flight check that stops at once, with one message, when the dataset
-  or the pretrained backbone file named by the config is missing;
+  or the pretrained backbone file named by the config is missing, or an
+  annotation file is empty or unreadable;
 * ``--resume``/``load_from``/testing a checkpoint on torch >= 2.6, through
   :func:`ghost_mm.checkpoint.runner_checkpoint_globals`;
+* multi-process training on CPUs (gloo), which mmengine's launcher lacks;
 * a loss/metric curve picture written to the work dir after training.
 """
+import json
 import os
 import os.path as osp
 import uuid
@@ -42,12 +45,12 @@ class MissingInputError(FileNotFoundError):
     """A file or folder the config needs is not there, or is unusable; the
     message says what is expected where and how to get it."""
 
+
 ANNOTATION_CHECK_MAX_BYTES = 64 << 20  # parse smaller json files up front
 
 
 def _annotation_problem(path):
     """Why a COCO-style annotation file is unusable, or None."""
-    import json
     size = osp.getsize(path)
     if size == 0:
         return f'annotation file {path} is empty (0 bytes)'
