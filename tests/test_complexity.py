@@ -1,7 +1,6 @@
 import subprocess
 import sys
 
-
 from ghost_mm.complexity import backbone_report, measure
 from ghost_mm.models import GhostNet, GhostNetClassifier
 
