@@ -19,7 +19,8 @@ import pickle
 import numpy as np
 import torch
 
-from .models.ghostnet import GhostNet
+from .models.ghostnet import FINAL_CHANNELS, STEM_CHANNELS, GhostNet
+from .models.layers import make_divisible
 
 # ImageNet classifier of the official/timm models; not part of the backbone.
 CLASSIFIER_PREFIXES = ('conv_head.', 'classifier.')
@@ -130,14 +131,13 @@ def strip_to_backbone(state_dict):
 
 def _channel_signature(widen_factor):
     """(stem, (in, mid) per block, final) channels of GhostNet at this width."""
-    from .models.layers import make_divisible
-    stem = make_divisible(16 * widen_factor, 4)
+    stem = make_divisible(STEM_CHANNELS * widen_factor, 4)
     blocks, in_channels = [], stem
     for group in GhostNet.arch_groups:
         for _, expand, out, _, _ in group:
             blocks.append((in_channels, make_divisible(expand * widen_factor, 4)))
             in_channels = make_divisible(out * widen_factor, 4)
-    return stem, tuple(blocks), make_divisible(960 * widen_factor, 4)
+    return stem, tuple(blocks), make_divisible(FINAL_CHANNELS * widen_factor, 4)
 
 
 def _checkpoint_signature(state_dict):
