@@ -11,12 +11,16 @@ from .checkpoint import runner_checkpoint_globals
 
 
 def _load_image(path):
+    """The image as BGR, the order mmdet's/mmseg's pipelines read files in."""
     if not osp.isfile(path):
         raise FileNotFoundError(f'image not found: {path}')
     try:
-        return mmcv.imread(path, channel_order='rgb')
+        image = mmcv.imread(path)
     except Exception as err:  # mmcv raises several kinds for bad files
         raise ValueError(f'{path} could not be decoded as an image: {err}') from err
+    if image is None:
+        raise ValueError(f'{path} could not be decoded as an image')
+    return image
 
 
 def draw_predictions(config, checkpoint, images, out_dir, score_thr=0.3, device='cpu'):
@@ -40,11 +44,11 @@ def draw_predictions(config, checkpoint, images, out_dir, score_thr=0.3, device=
     os.makedirs(out_dir, exist_ok=True)
     written = []
     for path in images:
-        image = _load_image(path)
-        result = inference(model, path)
+        image = _load_image(path)  # decoded once: the model and the picture share it
+        result = inference(model, image)
         out_file = osp.join(out_dir, osp.splitext(osp.basename(path))[0] + '.png')
         extra = {} if scope == 'mmseg' else {'pred_score_thr': score_thr}
-        visualizer.add_datasample(osp.basename(path), image, data_sample=result,
+        visualizer.add_datasample(osp.basename(path), mmcv.bgr2rgb(image), data_sample=result,
                                   draw_gt=False, show=False, out_file=out_file, **extra)
         written.append(out_file)
     return written
