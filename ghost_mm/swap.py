@@ -432,8 +432,13 @@ def _swap(src, widen_factor, pretrained, base):
         pretrained = default_pretrained(widen_factor)
     if pretrained:
         backbone['init_cfg'] = dict(type='Pretrained', checkpoint=pretrained)
+    old_weights = (old_backbone.get('init_cfg') or {}).get('checkpoint')
+    if old_weights:
+        notes.append(f'{old_type} weights {old_weights} replaced by '
+                     f'{pretrained or "random init"}')
     dropped = sorted(k for k in old_backbone if k not in backbone and k != 'type'
-                     and k not in ('out_indices', 'frozen_stages', 'strides', 'dilations'))
+                     and k not in ('out_indices', 'frozen_stages', 'strides', 'dilations',
+                                   'init_cfg', 'pretrained'))
     if dropped:
         notes.append(f'dropped {old_type} settings GhostNet has no use for: '
                      + ', '.join(dropped))
