@@ -1,0 +1,248 @@
+"""CPU latency of GhostNet backbones side by side with timm's GhostNet and
+mmdet's MobileNetV2, on the same inputs and threads.
+
+    .venv/bin/python tools/benchmark.py                 # 2 threads, 224x224 and 800x1344
+    .venv/bin/python tools/benchmark.py --threads 4 --rounds 7 --plot bench.png
+    .venv/bin/python tools/benchmark.py --detectors     # + RetinaNet at 800x1333
+
+Latency is the minimum (and the median) over interleaved rounds: every model
+runs once per round, in turn, so machine noise hits all of them alike. Peak
+memory is the largest resident-memory growth during one forward, in a fresh
+subprocess per model. timm's params include its ImageNet head (not run). FLOPs are conv+linear multiply-adds (the
+paper's count, mmengine's analyzer).
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import torch
+import torch.nn as nn
+
+SIZES = {'224x224': (224, 224), '800x1344': (800, 1344)}
+
+
+class _Features(nn.Module):
+    """A timm model's ``forward_features`` (all blocks) as a module."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        return self.model.forward_features(x)
+
+
+def _ghostnet(width, form):
+    from ghost_mm.deploy import to_deploy
+    from ghost_mm.models.ghostnet import GhostNet
+    model = GhostNet(widen_factor=width, out_indices=(1, 2, 3, 4, 5)).eval()  # all blocks
+    return to_deploy(model) if form == 'deployed' else model
+
+
+def _timm(channels_last):
+    import timm
+    model = _Features(timm.create_model('ghostnet_100')).eval()
+    return model.to(memory_format=torch.channels_last) if channels_last else model
+
+
+def _mobilenet_v2():
+    from mmdet.models.backbones import MobileNetV2
+    model = MobileNetV2(out_indices=(7,))  # runs every layer
+    model.eval()  # not chained: mmdet's MobileNetV2.train() returns None
+    return model
+
+
+# name -> (builder, is the input channels-last)
+MODELS = {
+    'ghost_mm GhostNet 1.0x eager': (lambda: _ghostnet(1.0, 'eager'), False),
+    'ghost_mm GhostNet 1.0x deployed': (lambda: _ghostnet(1.0, 'deployed'), False),
+    'ghost_mm GhostNet 1.1x eager': (lambda: _ghostnet(1.1, 'eager'), False),
+    'ghost_mm GhostNet 1.1x deployed': (lambda: _ghostnet(1.1, 'deployed'), False),
+    'timm ghostnet_100 forward_features': (lambda: _timm(False), False),
+    'timm ghostnet_100 channels-last (reference)': (lambda: _timm(True), True),
+    'mmdet MobileNetV2': (_mobilenet_v2, False),
+}
+OURS = 'ghost_mm GhostNet 1.0x deployed'
+TIMM = 'timm ghostnet_100 forward_features'
+MNV2 = 'mmdet MobileNetV2'
+
+
+def _inputs(size, channels_last):
+    x = torch.randn(1, 3, *size, generator=torch.Generator().manual_seed(0))
+    return x.contiguous(memory_format=torch.channels_last) if channels_last else x
+
+
+def latencies(models, size, rounds, warmup=2):
+    """{name: [seconds per round]} with the models run in turn each round."""
+    built = {name: (build(), _inputs(size, cl)) for name, (build, cl) in models.items()}
+    times = {name: [] for name in built}
+    with torch.inference_mode():
+        for _ in range(warmup):
+            for model, x in built.values():
+                model(x)
+        for _ in range(rounds):
+            for name, (model, x) in built.items():
+                start = time.perf_counter()
+                model(x)
+                times[name].append(time.perf_counter() - start)
+    return times
+
+
+def _rss_mb():
+    with open('/proc/self/statm') as f:
+        return int(f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE') / 2 ** 20
+
+
+def _peak_rss_growth(model, x):
+    """Largest resident-memory growth (MB) seen during one forward, sampled
+    every 0.5 ms by a thread (the kernel's high-water mark is useless here:
+    importing torch already sets it higher than a forward reaches)."""
+    import threading
+    base, peak, done = _rss_mb(), [0.0], threading.Event()
+
+    def sample():
+        while not done.is_set():
+            peak[0] = max(peak[0], _rss_mb() - base)
+            time.sleep(0.0005)
+
+    thread = threading.Thread(target=sample)
+    thread.start()
+    with torch.inference_mode():
+        model(x)
+    done.set()
+    thread.join()
+    return max(peak[0], _rss_mb() - base)
+
+
+def peak_memory_mb(name, size, threads):
+    """Peak resident-memory growth (MB) over one forward, in a fresh process."""
+    code = ('import sys, torch; sys.argv=["x"]; '
+            f'torch.set_num_threads({threads}); import tools.benchmark as b; '
+            f'build, cl = b.MODELS[{name!r}]; m = build(); x = b._inputs({size!r}, cl); '
+            'print(b._peak_rss_growth(m, x))')
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = subprocess.run([sys.executable, '-c', code], cwd=root, capture_output=True,
+                         text=True, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def complexity(name, size):
+    from ghost_mm.complexity import measure
+    build, _ = MODELS[name]
+    numbers = measure(build(), size)
+    return numbers['params'], numbers['flops']
+
+
+def _detector_latencies(rounds, size=(800, 1333)):
+    """RetinaNet (FPN, 1x config) with GhostNet 1.0x vs mmdet's MobileNetV2,
+    the whole network (backbone, neck, head tensors; no NMS) at 800x1333."""
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+
+    from ghost_mm.deploy import to_deploy
+    init_default_scope('mmdet')
+    from mmdet.registry import MODELS as DET_MODELS
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    ghost = Config.fromfile(os.path.join(root, 'configs/retinanet_ghostnet-1.0x_coco.py')).model
+    ghost.backbone.pop('init_cfg')
+    # mmdet ships no RetinaNet-MobileNetV2; this is its RetinaNet 1x with the
+    # MobileNetV2 levels its YOLOv3-MobileNetV2 config uses (strides 8/16/32)
+    mnv2 = Config.fromstring(
+        "_base_ = 'mmdet::retinanet/retinanet_r50_fpn_1x_coco.py'\n"
+        "model = dict(backbone=dict(_delete_=True, type='MobileNetV2', out_indices=(2, 4, 6)),\n"
+        "             neck=dict(in_channels=[32, 96, 320], start_level=0))\n", '.py').model
+
+    def build(cfg, deploy):
+        model = DET_MODELS.build(cfg)
+        model.eval()
+        model = to_deploy(model) if deploy else model
+        return lambda x: model(x, mode='tensor')
+
+    models = {'RetinaNet GhostNet 1.0x eager': (lambda: build(ghost, False), False),
+              'RetinaNet GhostNet 1.0x deployed': (lambda: build(ghost, True), False),
+              'RetinaNet MobileNetV2 (mmdet)': (lambda: build(mnv2, False), False)}
+    return latencies(models, size, rounds)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--threads', type=int, default=2)
+    parser.add_argument('--rounds', type=int, default=7,
+                        help='interleaved rounds at 800x1344 (5x as many at 224x224)')
+    parser.add_argument('--detectors', action='store_true',
+                        help='also time RetinaNet-GhostNet vs RetinaNet-MobileNetV2 at 800x1333')
+    parser.add_argument('--no-memory', action='store_true', help='skip the memory subprocesses')
+    parser.add_argument('--json', help='write the numbers here')
+    parser.add_argument('--plot', help='write a latency bar chart here (png)')
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    print(f'torch {torch.__version__}, {args.threads} threads, batch 1, fp32, CPU')
+
+    results = {}
+    for label, size in SIZES.items():
+        rounds = args.rounds * (5 if size == (224, 224) else 1)
+        times = latencies(MODELS, size, rounds)
+        rows = {}
+        for name, ts in times.items():
+            params, flops = complexity(name, size)
+            rows[name] = dict(min_ms=min(ts) * 1e3, median_ms=statistics.median(ts) * 1e3,
+                              params_m=params / 1e6, gflops=flops / 1e9,
+                              gmac_per_s=flops / 1e9 / min(ts))
+            if not args.no_memory:
+                rows[name]['peak_mb'] = peak_memory_mb(name, size, args.threads)
+        results[label] = rows
+        print(f'\n{label} ({rounds} interleaved rounds)')
+        print(f'{"model":46s} {"min ms":>8s} {"median":>8s} {"params M":>8s} '
+              f'{"GFLOPs":>7s} {"GMAC/s":>7s} {"peak MB":>8s}')
+        for name, r in rows.items():
+            print(f'{name:46s} {r["min_ms"]:8.1f} {r["median_ms"]:8.1f} {r["params_m"]:8.2f} '
+                  f'{r["gflops"]:7.2f} {r["gmac_per_s"]:7.1f} {r.get("peak_mb", float("nan")):8.0f}')
+        ours = rows[OURS]['min_ms']
+        print(f'ratio deployed 1.0x / timm ghostnet_100: {ours / rows[TIMM]["min_ms"]:.2f} '
+              f'(target <= 0.75)')
+        print(f'ratio deployed 1.0x / mmdet MobileNetV2: {ours / rows[MNV2]["min_ms"]:.2f}'
+              + (' (target <= 0.3)' if size != (224, 224) else ''))
+
+    if args.detectors:
+        times = _detector_latencies(max(2, args.rounds // 2))
+        results['detectors 800x1333'] = {
+            name: dict(min_ms=min(ts) * 1e3, median_ms=statistics.median(ts) * 1e3)
+            for name, ts in times.items()}
+        print('\nRetinaNet at 800x1333 (network tensors, no NMS)')
+        for name, r in results['detectors 800x1333'].items():
+            print(f'{name:46s} {r["min_ms"]:8.1f} {r["median_ms"]:8.1f}')
+
+    if args.json:
+        with open(args.json, 'w') as f:
+            json.dump(dict(threads=args.threads, torch=torch.__version__, results=results),
+                      f, indent=1)
+    if args.plot:
+        _plot(results, args.plot, args.threads)
+
+
+def _plot(results, path, threads):
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    sizes = list(SIZES)
+    fig, axes = plt.subplots(1, len(sizes), figsize=(12, 4))
+    for ax, label in zip(axes, sizes):
+        rows = results[label]
+        names = list(rows)
+        ax.barh(names, [rows[n]['min_ms'] for n in names],
+                color=['tab:green' if n.startswith('ghost_mm') else 'tab:gray' for n in names])
+        ax.set_title(f'{label}, batch 1, {threads} CPU threads')
+        ax.set_xlabel('latency, ms (min over rounds)')
+        ax.invert_yaxis()
+    for ax in axes[1:]:
+        ax.set_yticklabels([])
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
+if __name__ == '__main__':
+    main()
