@@ -1,0 +1,76 @@
+"""ONNX export of GhostNet backbones and whole mmdet/mmseg models (their
+tensor graphs: backbone, neck, head outputs; no NMS or resizing to the image),
+with dynamic height and width, in the deploy form (BN folded)."""
+import copy
+
+import torch
+import torch.nn as nn
+
+from .checkpoint import load_weights_file, runner_checkpoint_globals, unwrap_state_dict
+from .deploy import fuse_conv_bn
+
+
+class TensorGraph(nn.Module):
+    """``model(x, mode='tensor')`` with its nested outputs flattened."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        out = self.model(x, mode='tensor')
+        flat = []
+
+        def walk(o):
+            if isinstance(o, torch.Tensor):
+                flat.append(o)
+            else:
+                for item in o:
+                    walk(item)
+        walk(out)
+        return tuple(flat)
+
+
+def build_from_config(cfg, checkpoint=None, backbone_only=False):
+    """The config's model (or its backbone) in eval mode, deploy form, with
+    ``checkpoint`` (a runner checkpoint or plain state dict) loaded strictly."""
+    from mmengine.model import revert_sync_batchnorm
+    from mmengine.registry import init_default_scope
+    scope = cfg.get('default_scope', 'mmdet')
+    init_default_scope(scope)
+    if scope == 'mmseg':
+        from mmseg.registry import MODELS
+    else:
+        from mmdet.registry import MODELS
+    model_cfg = copy.deepcopy(cfg.model)
+    model_cfg.backbone.pop('init_cfg', None)  # weights come from `checkpoint`
+    model = revert_sync_batchnorm(MODELS.build(model_cfg))
+    if checkpoint:
+        with runner_checkpoint_globals():
+            state_dict = unwrap_state_dict(load_weights_file(checkpoint), checkpoint)
+        missing, unexpected = model.load_state_dict(state_dict, strict=False)
+        if missing or unexpected:
+            raise KeyError(f'{checkpoint} does not fit this config: missing keys '
+                           f'{missing[:5]}..., unexpected keys {unexpected[:5]}...')
+    model.eval()
+    if backbone_only:
+        return fuse_conv_bn(model.backbone)
+    return TensorGraph(fuse_conv_bn(model))
+
+
+def export_onnx(model, path, input_shape=(1, 3, 224, 224), opset_version=17):
+    """Write ``model`` (taking one image batch) to ONNX with dynamic H and W;
+    returns the output names."""
+    model.eval()
+    x = torch.randn(*input_shape)
+    with torch.no_grad():
+        outputs = model(x)
+    outputs = [outputs] if isinstance(outputs, torch.Tensor) else list(outputs)
+    names = [f'output{i}' for i in range(len(outputs))]
+    torch.onnx.export(
+        model, (x,), path, dynamo=False, opset_version=opset_version,
+        input_names=['input'], output_names=names,
+        dynamic_axes={'input': {2: 'height', 3: 'width'},
+                      **{n: {2: f'{n}_height', 3: f'{n}_width'} for n in names
+                         if outputs[names.index(n)].dim() == 4}})
+    return names
