@@ -8,6 +8,7 @@ import torch.nn as nn
 
 from .checkpoint import load_weights_file, runner_checkpoint_globals, unwrap_state_dict
 from .deploy import fuse_conv_bn
+from .registry import scope_models
 
 
 class TensorGraph(nn.Module):
@@ -35,13 +36,7 @@ def build_from_config(cfg, checkpoint=None, backbone_only=False):
     """The config's model (or its backbone) in eval mode, deploy form, with
     ``checkpoint`` (a runner checkpoint or plain state dict) loaded strictly."""
     from mmengine.model import revert_sync_batchnorm
-    from mmengine.registry import init_default_scope
-    scope = cfg.get('default_scope', 'mmdet')
-    init_default_scope(scope)
-    if scope == 'mmseg':
-        from mmseg.registry import MODELS
-    else:
-        from mmdet.registry import MODELS
+    MODELS = scope_models(cfg.get('default_scope', 'mmdet'))
     model_cfg = copy.deepcopy(cfg.model)
     model_cfg.backbone.pop('init_cfg', None)  # weights come from `checkpoint`
     model = revert_sync_batchnorm(MODELS.build(model_cfg))
@@ -71,6 +66,6 @@ def export_onnx(model, path, input_shape=(1, 3, 224, 224), opset_version=17):
         model, (x,), path, dynamo=False, opset_version=opset_version,
         input_names=['input'], output_names=names,
         dynamic_axes={'input': {2: 'height', 3: 'width'},
-                      **{n: {2: f'{n}_height', 3: f'{n}_width'} for n in names
-                         if outputs[names.index(n)].dim() == 4}})
+                      **{n: {2: f'{n}_height', 3: f'{n}_width'}
+                         for n, out in zip(names, outputs) if out.dim() == 4}})
     return names

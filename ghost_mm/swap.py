@@ -21,9 +21,9 @@ from typing import NamedTuple
 import torch
 from mmengine.config import Config
 from mmengine.model import revert_sync_batchnorm
-from mmengine.registry import init_default_scope
 
 from .models.ghostnet import GhostNet, level_channels
+from .registry import scope_models
 
 # ResNet-style backbones: ``out_indices``/``dilations``/``frozen_stages``
 # count stages, and stage k has the nominal stride of GhostNet level k + 1.
@@ -59,16 +59,10 @@ def default_pretrained(widen_factor):
 
 
 def _scope_registry(cfg, src):
-    scope = cfg.get('default_scope')
-    if scope == 'mmdet':
-        from mmdet.registry import MODELS
-    elif scope == 'mmseg':
-        from mmseg.registry import MODELS
-    else:
-        raise SwapError(f'{src}: default_scope is {scope!r}; only mmdet and '
-                        f'mmseg configs can be swapped')
-    init_default_scope(scope)
-    return MODELS
+    try:
+        return scope_models(cfg.get('default_scope'))
+    except ValueError as e:
+        raise SwapError(f'{src}: {e}') from e
 
 
 def _nested_backbone_keys(node, path):

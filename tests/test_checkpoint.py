@@ -5,25 +5,16 @@ import torch
 from ghost_mm.checkpoint import CheckpointError, convert_ghostnet_checkpoint
 from ghost_mm.models import GhostNet
 from convert_checkpoint import main as convert_main
+from helpers import randomise_bn
 
 # timm's blocks at the end of each resolution = our six levels
 TIMM_LEVEL_BLOCKS = (0, 2, 4, 6, 8, 9)
 
 
-def _randomise_bn(model, seed=0):
-    generator = torch.Generator().manual_seed(seed)
-    for module in model.modules():
-        if isinstance(module, torch.nn.BatchNorm2d):
-            module.running_mean.copy_(torch.randn(module.num_features, generator=generator) * 0.2)
-            module.running_var.copy_(torch.rand(module.num_features, generator=generator) + 0.5)
-            module.weight.data.copy_(torch.rand(module.num_features, generator=generator) + 0.5)
-            module.bias.data.copy_(torch.randn(module.num_features, generator=generator) * 0.1)
-
-
 @pytest.mark.parametrize('name, width', [('ghostnet_100', 1.0), ('ghostnet_130', 1.3)])
 def test_timm_checkpoint_converts_and_matches_timm(tmp_path, name, width):
     reference = timm.create_model(name, pretrained=False).eval()
-    _randomise_bn(reference)
+    randomise_bn(reference)
     src = tmp_path / f'{name}.pth.tar'
     # as timm's train script saves it, wrapped, with the classifier
     torch.save({'state_dict': reference.state_dict(), 'arch': name}, src)

@@ -7,18 +7,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from ghost_mm.deploy import fuse_conv_bn, to_deploy
 from ghost_mm.models.ghostnet import GhostNet, GhostNetClassifier
-
-
-def _randomise_bn(model):
-    """BN that is far from identity, so a wrong fold cannot pass."""
-    g = torch.Generator().manual_seed(0)
-    for m in model.modules():
-        if isinstance(m, _BatchNorm):
-            m.running_mean.copy_(torch.rand(m.num_features, generator=g) - 0.5)
-            m.running_var.copy_(torch.rand(m.num_features, generator=g) + 0.5)
-            m.weight.data.copy_(torch.rand(m.num_features, generator=g) + 0.5)
-            m.bias.data.copy_(torch.rand(m.num_features, generator=g) - 0.5)
-    return model
+from helpers import randomise_bn
 
 
 @pytest.mark.parametrize('kwargs,shape', [
@@ -28,7 +17,7 @@ def _randomise_bn(model):
           dilations=(1, 1, 1, 2, 4)), (1, 3, 129, 97)),
 ])
 def test_deployed_backbone_matches_eval_mode(kwargs, shape):
-    model = _randomise_bn(GhostNet(**kwargs)).eval()
+    model = randomise_bn(GhostNet(**kwargs)).eval()
     x = torch.randn(shape)
     with torch.no_grad():
         expected = model(x)
@@ -46,7 +35,7 @@ def test_deployed_backbone_matches_eval_mode(kwargs, shape):
 
 
 def test_deployed_classifier_matches_also_in_place():
-    model = _randomise_bn(GhostNetClassifier()).eval()
+    model = randomise_bn(GhostNetClassifier()).eval()
     x = torch.randn(2, 3, 224, 224)
     with torch.no_grad():
         expected = model(x)

@@ -9,17 +9,10 @@ from mmengine.config import Config
 
 from ghost_mm.export import build_from_config, export_onnx
 from ghost_mm.models.ghostnet import GhostNet
+from ghost_mm.registry import scope_models
+from helpers import randomise_bn
 
 ort = pytest.importorskip('onnxruntime')
-
-
-def _randomise_bn(model):
-    g = torch.Generator().manual_seed(0)
-    for m in model.modules():
-        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
-            m.running_mean.copy_(torch.rand(m.num_features, generator=g) - 0.5)
-            m.running_var.copy_(torch.rand(m.num_features, generator=g) + 0.5)
-    return model
 
 
 def _compare(model, path, shapes):
@@ -39,7 +32,7 @@ def _compare(model, path, shapes):
 
 def test_backbone_exports_with_dynamic_size(tmp_path):
     from ghost_mm.deploy import fuse_conv_bn
-    model = fuse_conv_bn(_randomise_bn(GhostNet(out_indices=(1, 2, 3, 4, 5))))
+    model = fuse_conv_bn(randomise_bn(GhostNet(out_indices=(1, 2, 3, 4, 5))))
     export_onnx(model, tmp_path / 'gn.onnx', (1, 3, 224, 224))
     _compare(model, tmp_path / 'gn.onnx', [(1, 3, 224, 224), (1, 3, 250, 333), (1, 3, 96, 64)])
 
@@ -49,20 +42,17 @@ def test_backbone_exports_with_dynamic_size(tmp_path):
 def test_whole_model_tensor_graph_matches(config, tmp_path, repo_root):
     cfg = Config.fromfile(config)
     model = build_from_config(cfg)
-    _randomise_bn(model)
+    randomise_bn(model)
     export_onnx(model, tmp_path / 'm.onnx', (1, 3, 256, 320))
     _compare(model, tmp_path / 'm.onnx', [(1, 3, 256, 320), (1, 3, 200, 264)])
 
 
 def test_tool_loads_a_checkpoint_and_names_a_bad_one(tmp_path, repo_root):
     config = 'configs/retinanet_ghostnet-1.0x_coco.py'
-    from mmdet.registry import MODELS
-    from mmengine.registry import init_default_scope
     cfg = Config.fromfile(config)
     cfg.model.backbone.pop('init_cfg')
-    init_default_scope('mmdet')
     ckpt = tmp_path / 'model.pth'  # a training-form model, as the runner saves it
-    torch.save({'state_dict': MODELS.build(cfg.model).state_dict()}, ckpt)
+    torch.save({'state_dict': scope_models('mmdet').build(cfg.model).state_dict()}, ckpt)
     out = tmp_path / 'r.onnx'
     run = subprocess.run([sys.executable, 'tools/export_onnx.py', config, str(ckpt),
                           '--out', str(out), '--shape', '128', '160'],

@@ -12,9 +12,9 @@ from mmengine.config import Config
 from mmengine.logging import MessageHub, MMLogger
 from mmengine.model import revert_sync_batchnorm
 from mmengine.optim import OptimWrapper
-from mmengine.registry import init_default_scope
 
 from ghost_mm.models.ghostnet import level_channels
+from ghost_mm.registry import scope_models
 from ghost_mm.swap import SwapError, swap_backbone, write_swapped_config
 
 CITYSCAPES = '_4xb2-40k_cityscapes-512x1024.py'
@@ -105,11 +105,7 @@ def _batch(cfg):
 
 
 def _train_step_and_infer(cfg, infer=True):
-    init_default_scope(cfg.default_scope)
-    if cfg.default_scope == 'mmdet':
-        from mmdet.registry import MODELS
-    else:
-        from mmseg.registry import MODELS
+    MODELS = scope_models(cfg.default_scope)
     hub = MessageHub.get_current_instance()  # YOLOX/TOOD read the iteration/epoch
     hub.update_info('iter', 0)
     hub.update_info('epoch', 0)

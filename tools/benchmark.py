@@ -141,11 +141,10 @@ def _detector_latencies(rounds, size=(800, 1333)):
     """RetinaNet (FPN, 1x config) with GhostNet 1.0x vs mmdet's MobileNetV2,
     the whole network (backbone, neck, head tensors; no NMS) at 800x1333."""
     from mmengine.config import Config
-    from mmengine.registry import init_default_scope
 
     from ghost_mm.deploy import to_deploy
-    init_default_scope('mmdet')
-    from mmdet.registry import MODELS as DET_MODELS
+    from ghost_mm.registry import scope_models
+    DET_MODELS = scope_models('mmdet')
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     ghost = Config.fromfile(os.path.join(root, 'configs/retinanet_ghostnet-1.0x_coco.py')).model
     ghost.backbone.pop('init_cfg')
