@@ -1,10 +1,12 @@
 """Checkpoints: the ImageNet weights users own, and the ones the runner writes.
 
-* Official (huawei-noah) and timm GhostNet checkpoints share their key names
-  with :class:`~ghost_mm.models.GhostNet`; converting one only unwraps it,
-  drops the classifier and the ``total_ops``/``total_params`` counters some
-  official files carry, detects the width from the tensor shapes and checks
-  every shape against the backbone built at that width.
+* Official (huawei-noah) and timm GhostNet V1/V2/V3 checkpoints share their
+  key names with :class:`~ghost_mm.models.GhostNet` (official V3 files name
+  their branch norms ``bn`` where timm says ``bn1``: renamed as timm does);
+  converting one only unwraps it, drops the classifier and the
+  ``total_ops``/``total_params`` counters some official files carry, detects
+  the version from the keys and the width from the tensor shapes, and checks
+  every shape against the backbone built at that version and width.
 * Foreign files are always read with ``torch.load(weights_only=True)``.
 * Checkpoints written by mmengine's runner hold ``HistoryBuffer`` objects and
   numpy arrays, which ``weights_only=True`` (torch >= 2.6 default) refuses.
@@ -19,7 +21,7 @@ import pickle
 import numpy as np
 import torch
 
-from .models.ghostnet import FINAL_CHANNELS, STEM_CHANNELS, GhostNet
+from .models.ghostnet import FINAL_CHANNELS, STEM_CHANNELS, VERSIONS, GhostNet
 from .models.layers import make_divisible
 
 # ImageNet classifier of the official/timm models; not part of the backbone.
@@ -123,10 +125,31 @@ def unwrap_state_dict(checkpoint, source='checkpoint'):
     return state_dict
 
 
+def _timm_key(key):
+    # official V3 files: `...primary_rpr_conv.0.bn.weight` -> timm's `...bn1.weight`
+    return key.replace('.bn.', '.bn1.') if '_rpr_' in key else key
+
+
 def strip_to_backbone(state_dict):
-    """Drop the ImageNet classifier and profiler counters."""
-    return {k: v for k, v in state_dict.items()
+    """Drop the ImageNet classifier and profiler counters; official V3 branch
+    norm names become timm's."""
+    return {_timm_key(k): v for k, v in state_dict.items()
             if not k.startswith(CLASSIFIER_PREFIXES) and not k.endswith(PROFILER_SUFFIXES)}
+
+
+def detect_version(state_dict):
+    """``'v3'`` (re-param branches), ``'v2'`` (DFC attention) or ``'v1'``, from the keys."""
+    if any(k.endswith(('conv_dw.bias', 'primary_conv.0.bias')) for k in state_dict):
+        raise CheckpointError(
+            'this is an inference-form checkpoint (re-parameterised GhostNetV3 or '
+            'BN folded into the convs: its convs have biases). Use the training-form '
+            'file (BN layers kept; for V3 keys like ...primary_rpr_conv.0.conv.weight); '
+            'ghost_mm merges and folds for deployment itself (ghost_mm.deploy).')
+    if any('_rpr_' in k for k in state_dict):
+        return 'v3'
+    if any('.short_conv.' in k for k in state_dict):
+        return 'v2'
+    return 'v1'
 
 
 def _channel_signature(widen_factor):
@@ -140,29 +163,30 @@ def _channel_signature(widen_factor):
     return stem, tuple(blocks), make_divisible(FINAL_CHANNELS * widen_factor, 4)
 
 
-def _checkpoint_signature(state_dict):
+def _checkpoint_signature(state_dict, version='v1'):
+    primary = 'primary_rpr_conv.0.conv.weight' if version == 'v3' else 'primary_conv.0.weight'
     try:
         stem = state_dict['conv_stem.weight'].shape[0]
         blocks = []
         for g, group in enumerate(GhostNet.arch_groups):
             for b in range(len(group)):
                 prefix = f'blocks.{g}.{b}.'
-                blocks.append((state_dict[prefix + 'ghost1.primary_conv.0.weight'].shape[1],
-                               state_dict[prefix + 'ghost2.primary_conv.0.weight'].shape[1]))
+                blocks.append((state_dict[f'{prefix}ghost1.{primary}'].shape[1],
+                               state_dict[f'{prefix}ghost2.{primary}'].shape[1]))
         final = state_dict[f'blocks.{len(GhostNet.arch_groups)}.0.conv.weight'].shape[0]
     except KeyError as err:
         sample = ', '.join(sorted(state_dict)[:5])
         raise CheckpointError(
-            f'not a GhostNet (v1) checkpoint: key {err.args[0]!r} is missing '
+            f'not a GhostNet ({version}) checkpoint: key {err.args[0]!r} is missing '
             f'(its first keys are: {sample}). Expected the official/timm '
-            'layout: conv_stem.weight, bn1.*, blocks.G.B.ghost1.primary_conv.0.weight, ...'
+            f'layout: conv_stem.weight, bn1.*, blocks.G.B.ghost1.{primary}, ...'
         ) from None
     return stem, tuple(blocks), final
 
 
 def detect_widen_factor(state_dict):
     """The ``widen_factor`` whose channel widths match the checkpoint's."""
-    found = _checkpoint_signature(state_dict)
+    found = _checkpoint_signature(state_dict, detect_version(state_dict))
     for width in PREFERRED_WIDTHS + WIDTH_GRID:
         if _channel_signature(width) == found:
             return width
@@ -182,8 +206,14 @@ def check_backbone_state_dict(state_dict, backbone, source='checkpoint'):
              for k in expected if k in state_dict and state_dict[k].shape != expected[k].shape]
     if not (missing or unexpected or wrong):
         return
-    lines = [f'{source} does not fit GhostNet(widen_factor={backbone.widen_factor}):']
+    version = getattr(backbone, 'version', 'v1')
+    lines = [f'{source} does not fit GhostNet(version={version!r}, '
+             f'widen_factor={backbone.widen_factor}):']
     try:
+        found = detect_version(state_dict)
+        if found != version:
+            lines.append(f'  it is a GhostNet {found} checkpoint: set version={found!r} '
+                         'or use a checkpoint of the configured version')
         width = detect_widen_factor(state_dict)
         if width != backbone.widen_factor:
             lines.append(f'  it is a {width}x GhostNet: set widen_factor={width} '
@@ -198,19 +228,24 @@ def check_backbone_state_dict(state_dict, backbone, source='checkpoint'):
     raise CheckpointError('\n'.join(lines))
 
 
-def convert_ghostnet_checkpoint(src, dst=None, widen_factor=None):
-    """Convert an official or timm GhostNet file into a ghost_mm backbone file.
+def convert_ghostnet_checkpoint(src, dst=None, widen_factor=None, version=None):
+    """Convert an official or timm GhostNet V1/V2/V3 file into a ghost_mm
+    backbone file.
 
-    Returns ``(state_dict, widen_factor)``; writes ``{'state_dict', 'meta'}``
-    to ``dst`` when given. ``widen_factor`` (optional) is checked against
-    the width found in the file.
+    Returns ``(state_dict, widen_factor, version)``; writes ``{'state_dict',
+    'meta'}`` to ``dst`` when given. ``widen_factor`` and ``version``
+    (optional) are checked against what is found in the file.
     """
     state_dict = strip_to_backbone(unwrap_state_dict(load_weights_file(src), src))
+    found_version = detect_version(state_dict)
+    if version is not None and version != found_version:
+        raise CheckpointError(f'{src} is a GhostNet {found_version} checkpoint, but '
+                              f'version={version!r} was asked for (one of {VERSIONS})')
     found = detect_widen_factor(state_dict)
     if widen_factor is not None and abs(widen_factor - found) > 1e-6:
         raise CheckpointError(f'{src} is a {found}x GhostNet, but widen_factor='
                               f'{widen_factor} was asked for')
-    backbone = GhostNet(found)
+    backbone = GhostNet(found, version=found_version)
     _fill_batch_counters(state_dict, backbone)
     check_backbone_state_dict(state_dict, backbone, source=str(src))
     if dst is not None:
@@ -218,10 +253,11 @@ def convert_ghostnet_checkpoint(src, dst=None, widen_factor=None):
         os.makedirs(os.path.dirname(os.path.abspath(dst)), exist_ok=True)
         tmp = dst + '.tmp'
         torch.save({'state_dict': state_dict,
-                    'meta': {'arch': 'ghostnet', 'widen_factor': found,
+                    'meta': {'arch': 'ghostnet', 'version': found_version,
+                             'widen_factor': found,
                              'source': os.path.basename(os.fspath(src))}}, tmp)
         os.replace(tmp, dst)
-    return state_dict, found
+    return state_dict, found, found_version
 
 
 def _fill_batch_counters(state_dict, backbone):
@@ -241,7 +277,7 @@ def load_pretrained_backbone(backbone, path, prefix=None):
     """
     with runner_checkpoint_globals():
         checkpoint = load_weights_file(path)
-    state_dict = unwrap_state_dict(checkpoint, path)
+    state_dict = {_timm_key(k): v for k, v in unwrap_state_dict(checkpoint, path).items()}
     if prefix:
         state_dict = {k[len(prefix):]: v for k, v in state_dict.items() if k.startswith(prefix)}
         if not state_dict:

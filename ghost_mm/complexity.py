@@ -3,12 +3,15 @@
 The GhostNet paper (and mmdet's model zoo) count multiply-adds of conv and
 linear layers only; mmengine's analyzer also counts BatchNorm elements
 (~5% more), so the paper's number is taken from its per-operator breakdown.
+GhostNetV3 is counted in its inference form (branches merged, as its paper
+counts); its training form is reported on a row of its own.
 """
 import copy
 
 import torch
 from mmengine.analysis import FlopAnalyzer, parameter_count
 
+from .deploy import fuse_conv_bn
 from .models.ghostnet import NUM_LEVELS, GhostNet, GhostNetClassifier
 
 PAPER_OPERATORS = ('conv', 'linear')
@@ -50,13 +53,18 @@ def backbone_report(backbone_kwargs, input_shape=(224, 224)):
     paper's ImageNet head (the paper's classification count)."""
     configured = GhostNet(**backbone_kwargs)
     full = GhostNet(**{**backbone_kwargs, 'out_indices': tuple(range(NUM_LEVELS))})
-    classifier = GhostNetClassifier(backbone_kwargs.get('widen_factor', 1.0))
+    classifier = GhostNetClassifier(backbone_kwargs.get('widen_factor', 1.0),
+                                    version=configured.version)
     levels = ','.join(map(str, configured.out_indices))
+    models = [(f'backbone as configured (levels {levels})', configured),
+              ('backbone through level 5 (paper, detection)', full),
+              ('with ImageNet head at 224x224 (paper, classification)', classifier)]
+    if configured.version == 'v3':
+        models = [('v3 training form (branches not merged), as configured', configured)] + \
+            [(what, fuse_conv_bn(model)) for what, model in models]
     rows = []
-    for what, model in ((f'backbone as configured (levels {levels})', configured),
-                        ('backbone through level 5 (paper, detection)', full),
-                        ('with ImageNet head at 224x224 (paper, classification)', classifier)):
-        shape = (224, 224) if model is classifier else input_shape
+    for what, model in models:
+        shape = (224, 224) if 'ImageNet head' in what else input_shape
         numbers = measure(model, shape)
         rows.append((what, numbers['params'], numbers['flops'], numbers['flops_all']))
     return rows

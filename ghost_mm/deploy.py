@@ -1,4 +1,5 @@
-"""Deploy form of GhostNet: every BatchNorm folded into the conv before it.
+"""Deploy form of GhostNet: GhostNetV3's parallel branches merged into single
+convs, then every BatchNorm folded into the conv before it.
 
 The folded model computes what the training-form model computes in eval mode
 (BN running statistics), with one op fewer per conv and no BN buffers; it is
@@ -11,7 +12,8 @@ import torch.nn as nn
 from torch.nn.modules.batchnorm import _BatchNorm
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
-from .models.ghostnet import ConvBnAct, GhostBottleneck, GhostNet
+from .models.ghostnet import GhostBottleneck, GhostNet
+from .models.layers import ConvBnAct, GhostModuleV3
 
 # (conv, norm) attribute pairs of the modules that do not keep them in a Sequential
 _NAMED_PAIRS = {GhostNet: [('conv_stem', 'bn1')],
@@ -27,11 +29,15 @@ def _fold(conv, norm):
 
 
 def fuse_conv_bn(model, inplace=False):
-    """GhostNet (or any module holding GhostNets) with each BN folded into its
-    conv, the BN replaced by ``nn.Identity`` and ReLUs made in-place.
-    Returns the fused copy (or ``model`` itself with ``inplace=True``), in eval mode."""
+    """GhostNet (or any module holding GhostNets) with V3's branches merged
+    (re-parameterised), each BN folded into its conv, the BN replaced by
+    ``nn.Identity`` and ReLUs made in-place. Returns the fused copy (or
+    ``model`` itself with ``inplace=True``), in eval mode."""
     model = model if inplace else copy.deepcopy(model)
     model.eval()
+    for module in list(model.modules()):
+        if isinstance(module, (GhostModuleV3, GhostBottleneck)):
+            module.reparameterize()
     for module in list(model.modules()):
         for kind, pairs in _NAMED_PAIRS.items():
             if isinstance(module, kind):

@@ -3,7 +3,7 @@ import torch
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from ghost_mm.models import GhostNet
-from ghost_mm.models.ghostnet import level_channels
+from ghost_mm.models.ghostnet import VERSIONS, level_channels
 
 ALL_LEVELS = (0, 1, 2, 3, 4, 5)
 
@@ -33,8 +33,12 @@ def test_out_indices_select_levels():
     assert torch.equal(outs[0], all_outs[2]) and torch.equal(outs[1], all_outs[5])
 
 
-def test_odd_input_size():
-    outs = GhostNet(out_indices=ALL_LEVELS).eval()(torch.randn(1, 3, 97, 65))
+@pytest.mark.parametrize('version', VERSIONS)
+@pytest.mark.parametrize('mode', ['train', 'eval'])
+def test_odd_non_square_input_size(version, mode):
+    # V2/V3 pool their attention input by 2 and scale the gate back per axis
+    model = GhostNet(out_indices=ALL_LEVELS, version=version).train(mode == 'train')
+    outs = model(torch.randn(2, 3, 97, 65))
     assert [o.shape[-2:] for o in outs] == [
         (49, 33), (25, 17), (13, 9), (7, 5), (4, 3), (4, 3)]
 
@@ -44,9 +48,11 @@ def test_odd_input_size():
     ((2, 2, 2, 2, 1), (1, 1, 1, 1, 2), (2, 4, 8, 16, 16, 16)),
     ((1, 2, 2, 2, 2), (1, 1, 1, 1, 1), (1, 2, 4, 8, 16, 16)),
 ])
-def test_dilation_keeps_parameters(strides, dilations, out_strides):
-    plain = GhostNet(out_indices=ALL_LEVELS)
-    dilated = GhostNet(out_indices=ALL_LEVELS, strides=strides, dilations=dilations).eval()
+@pytest.mark.parametrize('version', VERSIONS)
+def test_dilation_keeps_parameters(strides, dilations, out_strides, version):
+    plain = GhostNet(out_indices=ALL_LEVELS, version=version)
+    dilated = GhostNet(out_indices=ALL_LEVELS, strides=strides, dilations=dilations,
+                       version=version).eval()
     assert {k: v.shape for k, v in plain.state_dict().items()} == \
         {k: v.shape for k, v in dilated.state_dict().items()}
     dilated.load_state_dict(plain.state_dict())
@@ -66,13 +72,28 @@ def test_dilation_applies_to_convs_after_the_removed_stride():
     assert model.blocks[8][3].ghost2.cheap_operation[0].dilation == (4, 4)
 
 
+def test_v2_v3_dilate_their_attention_and_branches():
+    v2 = GhostNet(strides=(2, 2, 2, 1, 1), dilations=(1, 1, 1, 2, 4), version='v2')
+    assert v2.blocks[1][0].ghost1.__class__.__name__ == 'GhostModule'  # blocks 1-2: no DFC
+    dfc = v2.blocks[8][0].ghost1.short_conv
+    assert dfc[2].dilation == (1, 4) and dfc[4].dilation == (4, 1)
+    assert dfc[2].padding == (0, 8) and dfc[4].padding == (8, 0)
+    v3 = GhostNet(strides=(2, 2, 2, 1, 1), dilations=(1, 1, 1, 2, 4), version='v3')
+    first_l4 = v3.blocks[7][0]
+    assert [b.conv.dilation for b in first_l4.dw_rpr_conv] == [(2, 2)] * 3
+    assert first_l4.dw_rpr_scale.conv.stride == (1, 1)
+    assert v3.blocks[8][0].ghost1.cheap_rpr_conv[0].conv.dilation == (4, 4)
+    assert v3.blocks[8][0].ghost1.short_conv[2].dilation == (1, 4)
+
+
 def _trainable(model):
     return {n for n, p in model.named_parameters() if p.requires_grad}
 
 
-@pytest.mark.parametrize('frozen_stages', [-1, 0, 2, 5])
-def test_frozen_stages(frozen_stages):
-    model = GhostNet(out_indices=ALL_LEVELS, frozen_stages=frozen_stages)
+@pytest.mark.parametrize('frozen_stages, version', [
+    (-1, 'v1'), (0, 'v1'), (2, 'v1'), (5, 'v1'), (2, 'v2'), (3, 'v3')])
+def test_frozen_stages(frozen_stages, version):
+    model = GhostNet(out_indices=ALL_LEVELS, frozen_stages=frozen_stages, version=version)
     model.train()
     for level in range(6):
         frozen = level <= frozen_stages
@@ -89,8 +110,9 @@ def test_frozen_stages(frozen_stages):
         assert torch.equal(before, model.bn1.running_mean)
 
 
-def test_levels_after_last_output_are_not_run_and_get_no_gradient():
-    model = GhostNet(out_indices=(1, 2, 3))
+@pytest.mark.parametrize('version', VERSIONS)
+def test_levels_after_last_output_are_not_run_and_get_no_gradient(version):
+    model = GhostNet(out_indices=(1, 2, 3), version=version)
     trainable = _trainable(model)
     assert not any(n.startswith(('blocks.7.', 'blocks.8.', 'blocks.9.')) for n in trainable)
     outs = model(torch.randn(2, 3, 64, 64))
@@ -109,10 +131,11 @@ def test_norm_eval_and_train_returns_self():
     assert GhostNet(norm_eval=False).train().bn1.training
 
 
-def test_with_cp_same_outputs_and_gradients():
+@pytest.mark.parametrize('version', ['v1', 'v3'])
+def test_with_cp_same_outputs_and_gradients(version):
     torch.manual_seed(1)
-    ref = GhostNet(out_indices=ALL_LEVELS)
-    cp = GhostNet(out_indices=ALL_LEVELS, with_cp=True)
+    ref = GhostNet(out_indices=ALL_LEVELS, version=version)
+    cp = GhostNet(out_indices=ALL_LEVELS, with_cp=True, version=version)
     cp.load_state_dict(ref.state_dict())
     x = torch.randn(2, 3, 64, 64)
     grads = []
@@ -148,6 +171,8 @@ def test_syncbn_and_act_cfg():
     (dict(strides=(2, 2, 2, 3, 1)), ValueError, '1 or 2'),
     (dict(dilations=(1, 1, 1, 0, 1)), ValueError, '>= 1'),
     (dict(dilations=(1, 1, 1, 1.5, 1)), TypeError, 'dilations'),
+    (dict(version='v4'), ValueError, "'v1', 'v2', 'v3'"),
+    (dict(version=2), ValueError, 'version'),
 ])
 def test_bad_arguments(kwargs, error, words):
     with pytest.raises(error, match=words.replace('.', r'\.')) as info:

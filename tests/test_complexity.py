@@ -21,6 +21,17 @@ def test_paper_numbers():
     assert _close(cls['params'], 5.2e6) and _close(cls['flops'], 141e6), cls
 
 
+def test_v2_v3_paper_numbers():
+    # GhostNetV2 1.0x: 6.1M params, 167M FLOPs; V3 1.0x deployed: the same net
+    v2 = measure(GhostNetClassifier(1.0, version='v2'))
+    assert _close(v2['params'], 6.1e6) and _close(v2['flops'], 167e6), v2
+    rows = backbone_report(dict(version='v3', out_indices=(1, 2, 3, 4)))
+    assert rows[0][0].startswith('v3 training form') and len(rows) == 4
+    v3_cls = rows[-1]
+    assert _close(v3_cls[1], 6.1e6) and _close(v3_cls[2], 167e6), v3_cls
+    assert rows[0][1] > rows[1][1] * 1.2  # the unmerged branches cost parameters
+
+
 def test_report_rows_for_a_config(repo_root):
     out = subprocess.run([sys.executable, 'tools/get_flops.py',
                           'configs/retinanet_ghostnet_coco.py'],

@@ -15,6 +15,10 @@ from helpers import randomise_bn
     (dict(widen_factor=1.1, out_indices=(1, 2, 3, 4)), (1, 3, 250, 333)),
     (dict(widen_factor=1.0, out_indices=(1, 2, 3, 4), strides=(2, 2, 2, 1, 1),
           dilations=(1, 1, 1, 2, 4)), (1, 3, 129, 97)),
+    (dict(version='v2', out_indices=(0, 1, 2, 3, 4, 5)), (2, 3, 160, 224)),
+    (dict(version='v3', out_indices=(0, 1, 2, 3, 4, 5)), (2, 3, 224, 160)),
+    (dict(version='v3', widen_factor=1.3, strides=(2, 2, 2, 1, 1),
+          dilations=(1, 1, 1, 2, 4)), (1, 3, 129, 97)),
 ])
 def test_deployed_backbone_matches_eval_mode(kwargs, shape):
     model = randomise_bn(GhostNet(**kwargs)).eval()
@@ -32,6 +36,12 @@ def test_deployed_backbone_matches_eval_mode(kwargs, shape):
     assert any(isinstance(m, _BatchNorm) for m in model.modules())  # a copy by default
     convs = [m for m in deployed.modules() if isinstance(m, nn.Conv2d)]
     assert all(c.bias is not None for c in convs)
+    # V3's parallel branches are merged: one conv where training had five
+    assert not any('_rpr_' in name for name in deployed.state_dict())
+    if kwargs.get('version') == 'v3':
+        assert any('_rpr_' in name for name in model.state_dict())
+        assert sum(p.numel() for p in deployed.parameters()) < \
+            0.7 * sum(p.numel() for p in model.parameters())
 
 
 def test_deployed_classifier_matches_also_in_place():
@@ -44,7 +54,25 @@ def test_deployed_classifier_matches_also_in_place():
         assert (fused(x) - expected).abs().max().item() < 1e-4
 
 
-def test_group_norm_is_refused_by_name():
-    model = GhostNet(norm_cfg=dict(type='GN', num_groups=4))
+@pytest.mark.parametrize('version', ['v1', 'v3'])
+def test_group_norm_is_refused_by_name(version):
+    model = GhostNet(norm_cfg=dict(type='GN', num_groups=4), version=version)
     with pytest.raises(TypeError, match='GroupNorm'):
         fuse_conv_bn(model)
+
+
+def test_v3_trained_then_deployed_matches():
+    """Branches that learned different things still merge exactly."""
+    torch.manual_seed(0)
+    model = GhostNet(version='v3', out_indices=(2, 4))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
+    for _ in range(2):
+        loss = sum(o.square().mean() for o in model(torch.randn(2, 3, 96, 64)))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    model.eval()
+    x = torch.randn(1, 3, 80, 112)
+    with torch.no_grad():
+        for e, g in zip(model(x), to_deploy(model)(x)):
+            assert (g - e).abs().max().item() < 1e-4 * max(1.0, e.abs().max().item())

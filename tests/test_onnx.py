@@ -30,15 +30,19 @@ def _compare(model, path, shapes):
             assert np.abs(g - e.numpy()).max() / scale < 1e-4
 
 
-def test_backbone_exports_with_dynamic_size(tmp_path):
+@pytest.mark.parametrize('version', ['v1', 'v3'])  # v3 deploys as v2: DFC gates
+def test_backbone_exports_with_dynamic_size(tmp_path, version):
     from ghost_mm.deploy import fuse_conv_bn
-    model = fuse_conv_bn(randomise_bn(GhostNet(out_indices=(1, 2, 3, 4, 5))))
+    model = fuse_conv_bn(randomise_bn(GhostNet(out_indices=(1, 2, 3, 4, 5),
+                                               version=version)))
     export_onnx(model, tmp_path / 'gn.onnx', (1, 3, 224, 224))
     _compare(model, tmp_path / 'gn.onnx', [(1, 3, 224, 224), (1, 3, 250, 333), (1, 3, 96, 64)])
 
 
 @pytest.mark.parametrize('config', ['configs/retinanet_ghostnet-1.0x_coco.py',
-                                    'configs/deeplabv3_ghostnet_cityscapes.py'])
+                                    'configs/retinanet_ghostnetv3-1.0x_coco.py',
+                                    'configs/deeplabv3_ghostnet_cityscapes.py',
+                                    'configs/deeplabv3_ghostnetv2_cityscapes.py'])
 def test_whole_model_tensor_graph_matches(config, tmp_path, repo_root):
     cfg = Config.fromfile(config)
     model = build_from_config(cfg)

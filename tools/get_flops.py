@@ -17,7 +17,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     backbone = backbone_cfg_from_config(Config.fromfile(args.config))
     shape = tuple(args.shape)
-    print(f'GhostNet {backbone.get("widen_factor", 1.0)}x at 3x{shape[0]}x{shape[1]} '
+    print(f'GhostNet {backbone.get("version", "v1")} {backbone.get("widen_factor", 1.0)}x at 3x{shape[0]}x{shape[1]} '
           '(FLOPs = conv+linear multiply-adds, as the paper counts; '
           '"all ops" adds what mmengine counts besides, e.g. BatchNorm)')
     print(f'{"":56s} {"params":>9s} {"FLOPs":>10s} {"all ops":>10s}')

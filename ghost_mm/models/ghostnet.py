@@ -12,7 +12,8 @@ from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from .layers import GhostModule, SqueezeExcite, conv_norm_act, make_divisible
+from .layers import (ConvBnAct, GhostModule, GhostModuleV2, GhostModuleV3, SqueezeExcite,
+                     conv_norm_act, make_divisible, merge_branches)
 
 # The official table, one list per block group.
 # kernel: depthwise kernel, expand: hidden width, out: output width,
@@ -40,6 +41,10 @@ STEM_CHANNELS = 16
 FINAL_CHANNELS = 960  # the 1x1 conv after the last group (level 5)
 NUM_LEVELS = 6  # stem+group 0, four downsampling levels, the final 1x1 conv
 NUM_DOWNSAMPLES = 5  # stem and the first group of levels 1-4
+VERSIONS = ('v1', 'v2', 'v3')
+# V2 and V3 gate the expanding Ghost module of every block from the third on
+# (counting all 16 blocks) with DFC attention, as the official code and timm do.
+DFC_FROM_BLOCK = 2
 
 
 def level_channels(widen_factor=1.0, out_indices=tuple(range(NUM_LEVELS))):
@@ -61,28 +66,45 @@ class GhostBottleneck(nn.Module):
     actual ``stride`` may be 1 when that level is dilated instead, and the
     parameters stay the same. Convs before the stride conv see the input
     resolution (``in_dilation``), those after it the output one (``dilation``).
+
+    ``with_dfc`` gates the expanding Ghost module with DFC attention (V2/V3);
+    ``reparam`` builds V3's training form: multi-branch Ghost modules and
+    depthwise stride conv, merged by :meth:`reparameterize`.
     """
 
     def __init__(self, in_channels, mid_channels, out_channels, kernel_size=3,
                  downsample=False, stride=1, in_dilation=1, dilation=1,
-                 se_ratio=0., norm_cfg=dict(type='BN'), act_cfg=dict(type='ReLU'),
-                 with_cp=False):
+                 se_ratio=0., with_dfc=False, reparam=False,
+                 norm_cfg=dict(type='BN'), act_cfg=dict(type='ReLU'), with_cp=False):
         super().__init__()
         self.with_cp = with_cp
-        self.ghost1 = GhostModule(in_channels, mid_channels, dilation=in_dilation,
-                                  norm_cfg=norm_cfg, act_cfg=act_cfg)
-        if downsample:
+        if reparam:
+            self.ghost1 = GhostModuleV3(in_channels, mid_channels, dilation=in_dilation,
+                                        with_dfc=with_dfc, norm_cfg=norm_cfg,
+                                        act_cfg=act_cfg)
+        else:
+            expand = GhostModuleV2 if with_dfc else GhostModule
+            self.ghost1 = expand(in_channels, mid_channels, dilation=in_dilation,
+                                 norm_cfg=norm_cfg, act_cfg=act_cfg)
+        self.conv_dw = self.bn_dw = None
+        self.dw_rpr_conv = self.dw_rpr_scale = None
+        if downsample and reparam:
+            self.dw_rpr_conv = nn.ModuleList(
+                ConvBnAct(mid_channels, mid_channels, kernel_size, stride, in_dilation,
+                          groups=mid_channels, norm_cfg=norm_cfg)
+                for _ in range(GhostModuleV3.num_branches))
+            self.dw_rpr_scale = ConvBnAct(mid_channels, mid_channels, 1, stride,
+                                          groups=mid_channels, norm_cfg=norm_cfg)
+        elif downsample:
             padding = (kernel_size - 1) // 2 * in_dilation
             self.conv_dw = nn.Conv2d(mid_channels, mid_channels, kernel_size, stride,
                                      padding, dilation=in_dilation,
                                      groups=mid_channels, bias=False)
             self.bn_dw = build_norm_layer(norm_cfg, mid_channels)[1]
-        else:
-            self.conv_dw = None
-            self.bn_dw = None
         self.se = SqueezeExcite(mid_channels, se_ratio, act_cfg) if se_ratio else None
-        self.ghost2 = GhostModule(mid_channels, out_channels, dilation=dilation,
-                                  use_act=False, norm_cfg=norm_cfg)
+        project = GhostModuleV3 if reparam else GhostModule
+        self.ghost2 = project(mid_channels, out_channels, dilation=dilation,
+                              use_act=False, norm_cfg=norm_cfg)
         if in_channels == out_channels and not downsample:
             self.shortcut = nn.Sequential()
         else:
@@ -91,10 +113,15 @@ class GhostBottleneck(nn.Module):
                                in_dilation, groups=in_channels, norm_cfg=norm_cfg),
                 *conv_norm_act(in_channels, out_channels, 1, norm_cfg=norm_cfg))
 
-    def _forward(self, x):
-        out = self.ghost1(x)
+    def _depthwise(self, x):
+        if self.dw_rpr_conv is not None:
+            return sum(branch(x) for branch in [self.dw_rpr_scale, *self.dw_rpr_conv])
         if self.conv_dw is not None:
-            out = self.bn_dw(self.conv_dw(out))
+            return self.bn_dw(self.conv_dw(x))
+        return x
+
+    def _forward(self, x):
+        out = self._depthwise(self.ghost1(x))
         if self.se is not None:
             out = self.se(out)
         return self.ghost2(out) + self.shortcut(x)
@@ -104,18 +131,15 @@ class GhostBottleneck(nn.Module):
             return cp.checkpoint(self._forward, x, use_reentrant=False)
         return self._forward(x)
 
-
-class ConvBnAct(nn.Module):
-    """The final 1x1 conv (official names ``conv``/``bn1``)."""
-
-    def __init__(self, in_channels, out_channels, norm_cfg, act_cfg):
-        super().__init__()
-        self.conv = nn.Conv2d(in_channels, out_channels, 1, bias=False)
-        self.bn1 = build_norm_layer(norm_cfg, out_channels)[1]
-        self.act1 = build_activation_layer(act_cfg)
-
-    def forward(self, x):
-        return self.act1(self.bn1(self.conv(x)))
+    def reparameterize(self):
+        """V3: merge the depthwise stride conv's branches (eval-mode BN) into
+        ``conv_dw`` (with bias); the Ghost modules merge their own."""
+        if self.dw_rpr_conv is None:
+            return
+        self.conv_dw = merge_branches([self.dw_rpr_scale, *self.dw_rpr_conv],
+                                      self.dw_rpr_conv[0].conv)
+        self.bn_dw = nn.Identity()
+        self.dw_rpr_conv = self.dw_rpr_scale = None
 
 
 def _check_int_sequence(name, value, length=None):
@@ -147,6 +171,11 @@ class GhostNet(BaseModule):
     ===== =========================== ====== ==============
 
     Args:
+        version (str): ``'v1'`` (CVPR 2020), ``'v2'`` (DFC attention in the
+            expanding Ghost module of blocks 3-16) or ``'v3'`` (V2's attention
+            plus re-parameterisable multi-branch convs; merge them for
+            inference with :func:`ghost_mm.deploy.fuse_conv_bn`). Same levels,
+            table and options for all three. Default: ``'v1'``.
         widen_factor (float): width multiplier; widths are
             ``make_divisible(c * widen_factor, 4)``. Default: 1.0.
         out_indices (Sequence[int]): levels to output (0-5). Default: (1, 2, 3, 4).
@@ -176,7 +205,7 @@ class GhostNet(BaseModule):
 
     arch_groups = GHOSTNET_V1_GROUPS
 
-    def __init__(self, widen_factor=1.0, out_indices=(1, 2, 3, 4),
+    def __init__(self, widen_factor=1.0, out_indices=(1, 2, 3, 4), version='v1',
                  strides=(2, 2, 2, 2, 2), dilations=(1, 1, 1, 1, 1),
                  frozen_stages=-1, norm_cfg=dict(type='BN', requires_grad=True),
                  act_cfg=dict(type='ReLU'), norm_eval=False, with_cp=False,
@@ -190,6 +219,8 @@ class GhostNet(BaseModule):
         if not widen_factor > 0:
             raise ValueError(f'widen_factor must be > 0 (e.g. 0.5, 1.0, 1.1, 1.3), '
                              f'got {widen_factor}')
+        if version not in VERSIONS:
+            raise ValueError(f'version must be one of {VERSIONS}, got {version!r}')
         out_indices = _check_int_sequence('out_indices', out_indices)
         bad = [i for i in out_indices if not 0 <= i < NUM_LEVELS]
         if bad or not out_indices:
@@ -208,6 +239,7 @@ class GhostNet(BaseModule):
                              f'(-1 freezes nothing), got {frozen_stages}')
 
         self.widen_factor = widen_factor
+        self.version = version
         self.out_indices = out_indices
         self.strides = strides
         self.dilations = dilations
@@ -222,7 +254,7 @@ class GhostNet(BaseModule):
 
         groups, group_levels = [], []
         level, in_channels, in_dilation, stride = 0, stem_channels, dilations[0], strides[0]
-        level_strides = []
+        level_strides, block_index = [], 0
         for group_cfg in self.arch_groups:
             group = []
             for kernel, expand, out, se_ratio, table_stride in group_cfg:
@@ -236,15 +268,18 @@ class GhostNet(BaseModule):
                     kernel, downsample=table_stride > 1,
                     stride=strides[level] if table_stride > 1 else 1,
                     in_dilation=in_dilation, dilation=dilations[level],
-                    se_ratio=se_ratio, norm_cfg=norm_cfg, act_cfg=act_cfg,
+                    se_ratio=se_ratio,
+                    with_dfc=version != 'v1' and block_index >= DFC_FROM_BLOCK,
+                    reparam=version == 'v3', norm_cfg=norm_cfg, act_cfg=act_cfg,
                     with_cp=with_cp))
+                block_index += 1
                 in_channels, in_dilation = out_channels, dilations[level]
             groups.append(nn.Sequential(*group))
             group_levels.append(level)
         level_strides.append(stride)
         final_channels = make_divisible(FINAL_CHANNELS * widen_factor, 4)
         groups.append(nn.Sequential(
-            ConvBnAct(in_channels, final_channels, norm_cfg, act_cfg)))
+            ConvBnAct(in_channels, final_channels, norm_cfg=norm_cfg, act_cfg=act_cfg)))
         group_levels.append(level + 1)
         level_strides.append(stride)
         self.blocks = nn.Sequential(*groups)
@@ -314,9 +349,9 @@ class GhostNetClassifier(nn.Module):
     params/FLOPs and to check ImageNet checkpoints end to end."""
 
     def __init__(self, widen_factor=1.0, num_classes=1000, dropout=0.2,
-                 head_channels=1280):
+                 head_channels=1280, version='v1'):
         super().__init__()
-        self.backbone = GhostNet(widen_factor, out_indices=(5,))
+        self.backbone = GhostNet(widen_factor, out_indices=(5,), version=version)
         self.global_pool = nn.AdaptiveAvgPool2d(1)
         self.conv_head = nn.Conv2d(self.backbone.out_channels[0], head_channels, 1)
         self.act2 = nn.ReLU(inplace=True)

@@ -1,8 +1,11 @@
-"""The building blocks GhostNet is made of: width rounding, the squeeze-excite gate
-and the Ghost module (Han et al., CVPR 2020).
+"""The building blocks GhostNet is made of: width rounding, the squeeze-excite gate,
+the Ghost module (Han et al., CVPR 2020), its V2 form with DFC attention (Tang et
+al., NeurIPS 2022) and its V3 form with re-parameterisable branches (Liu et al.,
+2024).
 
 Parameter names follow the official code and timm (``primary_conv.0``,
-``cheap_operation.1``, ``conv_reduce`` ...) so their checkpoints load as they are.
+``cheap_operation.1``, ``short_conv.2``, ``primary_rpr_conv.0.bn1`` ...) so their
+checkpoints load as they are.
 """
 import math
 
@@ -38,6 +41,45 @@ def conv_norm_act(in_channels, out_channels, kernel_size, stride=1, dilation=1,
     if act_cfg is not None:
         layers.append(build_activation_layer(act_cfg))
     return nn.Sequential(*layers)
+
+
+class ConvBnAct(nn.Module):
+    """conv -> norm [-> act], named ``conv``/``bn1``/``act1`` like timm's
+    ``ConvBnAct`` (GhostNet's final 1x1 conv and V3's re-param branches)."""
+
+    def __init__(self, in_channels, out_channels, kernel_size=1, stride=1, dilation=1,
+                 groups=1, norm_cfg=dict(type='BN'), act_cfg=None):
+        super().__init__()
+        padding = (kernel_size - 1) // 2 * dilation
+        self.conv = nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding,
+                              dilation=dilation, groups=groups, bias=False)
+        self.bn1 = build_norm_layer(norm_cfg, out_channels)[1]
+        self.act1 = build_activation_layer(act_cfg) if act_cfg else nn.Identity()
+
+    def forward(self, x):
+        return self.act1(self.bn1(self.conv(x)))
+
+
+def dfc_attention(in_channels, out_channels, dilation=1, norm_cfg=dict(type='BN')):
+    """GhostNetV2's decoupled fully-connected attention, as ``short_conv``:
+    1x1 conv, then depthwise 1x5 and 5x1 convs (each + BN). It runs on the
+    input average-pooled by 2; dilated levels dilate the long convs."""
+    return nn.Sequential(
+        nn.Conv2d(in_channels, out_channels, 1, bias=False),
+        build_norm_layer(norm_cfg, out_channels)[1],
+        nn.Conv2d(out_channels, out_channels, (1, 5), padding=(0, 2 * dilation),
+                  dilation=(1, dilation), groups=out_channels, bias=False),
+        build_norm_layer(norm_cfg, out_channels)[1],
+        nn.Conv2d(out_channels, out_channels, (5, 1), padding=(2 * dilation, 0),
+                  dilation=(dilation, 1), groups=out_channels, bias=False),
+        build_norm_layer(norm_cfg, out_channels)[1])
+
+
+def apply_dfc_gate(out, short_conv, x):
+    """``out`` times the sigmoid DFC gate of ``x``, brought back to out's size
+    (height and width separately: non-square inputs work)."""
+    gate = torch.sigmoid(short_conv(F.avg_pool2d(x, kernel_size=2, stride=2)))
+    return out * F.interpolate(gate, size=out.shape[-2:], mode='nearest')
 
 
 class SqueezeExcite(nn.Module):
@@ -77,3 +119,135 @@ class GhostModule(nn.Module):
         intrinsic = self.primary_conv(x)
         ghosts = self.cheap_operation(intrinsic)
         return torch.cat([intrinsic, ghosts], dim=1)[:, :self.out_channels]
+
+
+class GhostModuleV2(GhostModule):
+    """Ghost module whose output is gated by DFC attention (GhostNetV2)."""
+
+    def __init__(self, in_channels, out_channels, ratio=2, dw_size=3, dilation=1,
+                 use_act=True, norm_cfg=dict(type='BN'), act_cfg=dict(type='ReLU')):
+        super().__init__(in_channels, out_channels, ratio, dw_size, dilation,
+                         use_act, norm_cfg, act_cfg)
+        self.short_conv = dfc_attention(in_channels, out_channels, dilation, norm_cfg)
+
+    def forward(self, x):
+        return apply_dfc_gate(super().forward(x), self.short_conv, x)
+
+
+def _branch_kernel_bias(branch, kernel_size, groups):
+    """(kernel, bias) of a conv+BN branch, or of a bare BN (identity) branch,
+    as one ``kernel_size`` x ``kernel_size`` conv with bias."""
+    if isinstance(branch, ConvBnAct):
+        kernel, norm = branch.conv.weight, branch.bn1
+        pad = (kernel_size - kernel.shape[-1]) // 2
+        kernel = F.pad(kernel, [pad] * 4)
+    else:
+        norm = branch
+        channels = norm.num_features
+        kernel = torch.zeros(channels, channels // groups, kernel_size, kernel_size,
+                             dtype=norm.weight.dtype, device=norm.weight.device)
+        centre = kernel_size // 2
+        kernel[torch.arange(channels), torch.arange(channels) % (channels // groups),
+               centre, centre] = 1
+    scale = norm.weight / torch.sqrt(norm.running_var + norm.eps)
+    return kernel * scale.reshape(-1, 1, 1, 1), norm.bias - norm.running_mean * scale
+
+
+def merge_branches(branches, like):
+    """One conv with bias computing the sum of ``branches`` (ConvBnAct with no
+    activation, or a bare BN standing for the identity) in eval mode; shaped
+    like the conv ``like``. Only BatchNorm kinds can be merged."""
+    from torch.nn.modules.batchnorm import _BatchNorm
+    for branch in branches:
+        norm = branch.bn1 if isinstance(branch, ConvBnAct) else branch
+        if not isinstance(norm, _BatchNorm):
+            raise TypeError(f'cannot re-parameterise a branch normalised by '
+                            f'{type(norm).__name__}; only BatchNorm kinds (BN, SyncBN) '
+                            f'can be merged into a conv')
+    merged = nn.Conv2d(like.in_channels, like.out_channels, like.kernel_size, like.stride,
+                       like.padding, like.dilation, like.groups, bias=True,
+                       device=like.weight.device, dtype=like.weight.dtype)
+    kernel = torch.zeros_like(merged.weight)
+    bias = torch.zeros_like(merged.bias)
+    with torch.no_grad():
+        for branch in branches:
+            k, b = _branch_kernel_bias(branch, like.kernel_size[0], like.groups)
+            kernel += k
+            bias += b
+        merged.weight.copy_(kernel)
+        merged.bias.copy_(bias)
+    return merged
+
+
+class GhostModuleV3(nn.Module):
+    """GhostNetV3's Ghost module for training: the 1x1 primary conv and the
+    depthwise cheap conv each run as ``num_branches`` parallel conv+BN branches,
+    the cheap one also with a 1x1 depthwise branch and a BN-only identity
+    branch; ``with_dfc`` adds V2's DFC gate. :meth:`reparameterize` merges the
+    branches into single convs (``primary_conv``/``cheap_operation``), the form
+    for inference; the outputs stay the same in eval mode."""
+
+    num_branches = 3
+
+    def __init__(self, in_channels, out_channels, ratio=2, dw_size=3, dilation=1,
+                 use_act=True, with_dfc=False, norm_cfg=dict(type='BN'),
+                 act_cfg=dict(type='ReLU')):
+        super().__init__()
+        self.out_channels = out_channels
+        intrinsic = math.ceil(out_channels / ratio)
+        cheap = intrinsic * (ratio - 1)
+        act_cfg = act_cfg if use_act else None
+        self.primary_rpr_conv = nn.ModuleList(
+            ConvBnAct(in_channels, intrinsic, 1, norm_cfg=norm_cfg)
+            for _ in range(self.num_branches))
+        self.primary_activation = build_activation_layer(act_cfg) if act_cfg else nn.Identity()
+        self.cheap_rpr_conv = nn.ModuleList(
+            ConvBnAct(intrinsic, cheap, dw_size, dilation=dilation, groups=intrinsic,
+                      norm_cfg=norm_cfg)
+            for _ in range(self.num_branches))
+        self.cheap_rpr_scale = ConvBnAct(intrinsic, cheap, 1, groups=intrinsic,
+                                         norm_cfg=norm_cfg)
+        self.cheap_rpr_skip = build_norm_layer(norm_cfg, intrinsic)[1] \
+            if cheap == intrinsic else None
+        self.cheap_activation = build_activation_layer(act_cfg) if act_cfg else nn.Identity()
+        self.short_conv = dfc_attention(in_channels, out_channels, dilation, norm_cfg) \
+            if with_dfc else None
+        self.primary_conv = None  # set by reparameterize()
+        self.cheap_operation = None
+
+    def _cheap_branches(self):
+        # summed in the official order, so that outputs match to the last bit
+        skip = [] if self.cheap_rpr_skip is None else [self.cheap_rpr_skip]
+        return [self.cheap_rpr_scale, *skip, *self.cheap_rpr_conv]
+
+    @property
+    def reparameterized(self):
+        return self.primary_conv is not None
+
+    def forward(self, x):
+        if self.reparameterized:
+            intrinsic = self.primary_conv(x)
+            ghosts = self.cheap_operation(intrinsic)
+        else:
+            intrinsic = self.primary_activation(
+                sum(branch(x) for branch in self.primary_rpr_conv))
+            ghosts = self.cheap_activation(
+                sum(branch(intrinsic) for branch in self._cheap_branches()))
+        out = torch.cat([intrinsic, ghosts], dim=1)[:, :self.out_channels]
+        if self.short_conv is not None:
+            out = apply_dfc_gate(out, self.short_conv, x)
+        return out
+
+    def reparameterize(self):
+        """Merge the branches (eval-mode BN statistics) into one conv each."""
+        if self.reparameterized:
+            return
+        like = self.primary_rpr_conv[0].conv
+        self.primary_conv = nn.Sequential(
+            merge_branches(self.primary_rpr_conv, like), self.primary_activation)
+        self.cheap_operation = nn.Sequential(
+            merge_branches(self._cheap_branches(), self.cheap_rpr_conv[0].conv),
+            self.cheap_activation)
+        del self.primary_rpr_conv, self.cheap_rpr_conv, self.cheap_rpr_scale
+        del self.cheap_rpr_skip, self.primary_activation, self.cheap_activation
+        self.cheap_rpr_skip = None
