@@ -64,3 +64,24 @@ def to_deploy(model, inplace=False):
     depthwise convs run ~2x faster at detection sizes (tools/benchmark.py).
     Inputs may stay in the default layout; outputs come out channels-last."""
     return fuse_conv_bn(model, inplace).to(memory_format=torch.channels_last)
+
+
+def keep_freed_memory(threshold_bytes=1 << 30):
+    """Let glibc's malloc keep freed blocks up to ``threshold_bytes`` for reuse.
+
+    By default glibc serves every block over ~32 MB with a fresh ``mmap`` and
+    hands it back to the OS when freed, so each forward at detection sizes
+    page-faults all its large activations in again: ~25% of GhostNet's CPU
+    time at 800x1344 here (tools/benchmark.py ``--keep-freed-memory``). This
+    raises glibc's mmap and trim thresholds (the same as setting
+    ``MALLOC_MMAP_THRESHOLD_`` and ``MALLOC_TRIM_THRESHOLD_``). It affects the
+    whole process, every model in it, and keeps the resident memory at its
+    high-water mark. Returns False (and changes nothing) without glibc.
+    """
+    import ctypes
+    libc = ctypes.CDLL(None)
+    if not hasattr(libc, 'gnu_get_libc_version') or not hasattr(libc, 'mallopt'):
+        return False  # not glibc (musl, macOS): nothing to set
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    return bool(libc.mallopt(m_trim_threshold, threshold_bytes)) and \
+        bool(libc.mallopt(m_mmap_threshold, threshold_bytes))

@@ -52,10 +52,12 @@ class SwapResult(NamedTuple):
     text: str  # the config file's text
 
 
-def default_pretrained(widen_factor):
-    """``checkpoints/ghostnet_{w}x.pth``, the name the shipped configs use."""
+def default_pretrained(widen_factor, version='v1'):
+    """``checkpoints/ghostnet{v}_{w}x.pth`` (``ghostnet_1.0x.pth``,
+    ``ghostnetv2_1.0x.pth``...), the names the shipped configs use."""
     width = f'{widen_factor:.1f}' if round(widen_factor, 1) == widen_factor else f'{widen_factor:g}'
-    return f'checkpoints/ghostnet_{width}x.pth'
+    name = 'ghostnet' if version == 'v1' else f'ghostnet{version}'
+    return f'checkpoints/{name}_{width}x.pth'
 
 
 def _scope_registry(cfg, src):
@@ -329,7 +331,7 @@ def _is_packaged(src):
     return '::' in src
 
 
-def swap_backbone(src, widen_factor=1.0, pretrained=AUTO):
+def swap_backbone(src, widen_factor=1.0, pretrained=AUTO, version='v1'):
     """A GhostNet version of the mmdet/mmseg config ``src``.
 
     Args:
@@ -337,8 +339,9 @@ def swap_backbone(src, widen_factor=1.0, pretrained=AUTO):
             ``'mmdet::mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py'``.
         widen_factor (float): GhostNet width (1.0 has public ImageNet weights).
         pretrained (str | None): ImageNet GhostNet weights for the backbone;
-            ``'auto'`` (default) means ``checkpoints/ghostnet_{w}x.pth``,
+            ``'auto'`` (default) means ``checkpoints/ghostnet{v}_{w}x.pth``,
             ``None`` trains from scratch.
+        version (str): GhostNet ``'v1'``, ``'v2'`` or ``'v3'``.
 
     Returns:
         SwapResult: the loaded config, the diff, notes and the file text
@@ -348,18 +351,19 @@ def swap_backbone(src, widen_factor=1.0, pretrained=AUTO):
         SwapError: the config cannot be mapped (composite backbones, heads that
             run part of the old backbone, outputs GhostNet does not have).
     """
-    return _swap(src, widen_factor, pretrained, base=_absolute_base(src))
+    return _swap(src, widen_factor, pretrained, version, base=_absolute_base(src))
 
 
 def _absolute_base(src):
     return src if _is_packaged(src) else osp.abspath(src)
 
 
-def _swap(src, widen_factor, pretrained, base):
+def _swap(src, widen_factor, pretrained, version, base):
     if not _is_packaged(src) and not osp.isfile(src):
         raise SwapError(f'config {src!r} does not exist (give a file, or a packaged '
                         f'config such as mmdet::retinanet/retinanet_r50_fpn_1x_coco.py)')
-    GhostNet(widen_factor=widen_factor)  # validates the width with its own message
+    # validates the width and version with their own messages
+    GhostNet(widen_factor=widen_factor, version=version)
     try:  # one way for files and packaged configs
         source = Config.fromstring(f'_base_ = {_absolute_base(src)!r}\n', '.py')
     except Exception as e:
@@ -402,10 +406,13 @@ def _swap(src, widen_factor, pretrained, base):
 
     backbone = dict(_delete_=True, type='GhostNet', widen_factor=widen_factor,
                     out_indices=out_indices)
+    if version != 'v1':
+        backbone['version'] = version
+    title = f'GhostNet{"" if version == "v1" else version.upper()} {widen_factor}x'
     if any(d > 1 for d in gn_dilations):
         backbone.update(strides=gn_strides, dilations=gn_dilations)
     notes = [f'{old_type} outputs (channels {old_channels}, strides {strides}) '
-             f'-> GhostNet {widen_factor}x levels {list(out_indices)} '
+             f'-> {title} levels {list(out_indices)} '
              f'(channels {new_channels})']
     for key in SHARED_SETTINGS:
         if key in old_backbone:
@@ -423,7 +430,7 @@ def _swap(src, widen_factor, pretrained, base):
         notes.append(f'frozen_stages={frozen} of {old_type} not carried over '
                      f'(its stages are not GhostNet levels); nothing is frozen')
     if pretrained == AUTO:
-        pretrained = default_pretrained(widen_factor)
+        pretrained = default_pretrained(widen_factor, version)
     if pretrained:
         backbone['init_cfg'] = dict(type='Pretrained', checkpoint=pretrained)
     old_weights = (old_backbone.get('init_cfg') or {}).get('checkpoint')
@@ -450,7 +457,7 @@ def _swap(src, widen_factor, pretrained, base):
     diff['custom_imports'] = dict(imports=imports + ['ghost_mm'] * ('ghost_mm' not in imports),
                                   allow_failed_imports=False)
     diff['model'] = model_diff
-    header = [f'{src} with a GhostNet {widen_factor}x backbone '
+    header = [f'{src} with a {title} backbone '
               f'(written by tools/swap_backbone.py).'] + notes
     if pretrained:
         header.append(f'ImageNet weights: {pretrained} (tools/convert_checkpoint.py '
@@ -502,7 +509,7 @@ def _check_runs(cfg, registry, src):
                         f'the old backbone') from e
 
 
-def write_swapped_config(src, dst, widen_factor=1.0, pretrained=AUTO):
+def write_swapped_config(src, dst, widen_factor=1.0, pretrained=AUTO, version='v1'):
     """Write the GhostNet version of ``src`` to ``dst`` (``_base_`` relative to
     ``dst`` for files, so the two can move together) and return its
     :class:`SwapResult`. Nothing is written when the swap fails."""
@@ -510,7 +517,7 @@ def write_swapped_config(src, dst, widen_factor=1.0, pretrained=AUTO):
         base = src
     else:
         base = osp.relpath(osp.abspath(src), osp.dirname(osp.abspath(dst)))
-    result = _swap(src, widen_factor, pretrained, base)
+    result = _swap(src, widen_factor, pretrained, version, base)
     os.makedirs(osp.dirname(osp.abspath(dst)), exist_ok=True)
     with open(dst, 'w') as f:
         f.write(result.text)

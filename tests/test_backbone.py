@@ -186,3 +186,20 @@ def test_registered_in_mmdet_and_mmseg():
     for registry in (DET, SEG):
         model = registry.build(dict(type='GhostNet', widen_factor=0.5, out_indices=(4,)))
         assert isinstance(model, GhostNet) and model.out_channels == (80,)
+
+
+@pytest.mark.parametrize('size', [(8, 12), (7, 12), (8, 9), (1, 1)])
+def test_dfc_gate_is_nearest_upsampling_at_any_size(size):
+    import torch.nn.functional as F
+    from ghost_mm.models.layers import apply_dfc_gate, dfc_attention
+    attention = dfc_attention(6, 6).eval()
+    x, out = torch.randn(2, 6, *size), torch.randn(2, 6, *size)
+    with torch.no_grad():
+        gate = torch.sigmoid(attention(F.avg_pool2d(x, 2, 2))) if min(size) > 1 else None
+        got = apply_dfc_gate(out, attention, x) if gate is not None else None
+    if gate is None:  # a 1-pixel map cannot be pooled (timm fails with a pooling error)
+        with pytest.raises(ValueError, match=r'at least 64x64.*\(1, 1\)|\(1, 1\).*64x64'):
+            apply_dfc_gate(out, attention, x)
+        return
+    expected = out * F.interpolate(gate, size=size, mode='nearest')
+    assert torch.equal(got, expected)

@@ -76,3 +76,29 @@ def test_v3_trained_then_deployed_matches():
     with torch.no_grad():
         for e, g in zip(model(x), to_deploy(model)(x)):
             assert (g - e).abs().max().item() < 1e-4 * max(1.0, e.abs().max().item())
+
+
+def test_keep_freed_memory_keeps_a_freed_large_block():
+    """After keep_freed_memory() a freed 256 MB tensor stays in the process for
+    reuse; by default glibc unmaps it at once (run in fresh processes: the
+    setting is process-wide)."""
+    import subprocess
+    import sys
+    code = '''if True:
+        import os, sys, torch
+        from ghost_mm.deploy import keep_freed_memory
+        if sys.argv[1] == 'keep':
+            assert keep_freed_memory()
+        def rss():
+            with open('/proc/self/statm') as f:
+                return int(f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE') >> 20
+        before = rss()
+        x = torch.ones(64, 1024, 1024)
+        del x
+        print(rss() - before)'''
+    kept = {}
+    for mode in ('default', 'keep'):
+        out = subprocess.run([sys.executable, '-c', code, mode], capture_output=True,
+                             text=True, check=True).stdout
+        kept[mode] = int(out.split()[-1])
+    assert kept['default'] < 32 and kept['keep'] > 200, kept

@@ -191,6 +191,16 @@ def test_resnet_settings_are_translated_and_weights_replaced():
     assert fcos.model.data_preprocessor.std == [58.395, 57.12, 57.375]
 
 
+def test_v3_swap_names_its_weights_and_passes_the_loss_check():
+    result = swap_backbone('mmseg::fcn/fcn_r50-d8' + CITYSCAPES, version='v3')
+    backbone = result.cfg.model.backbone
+    assert backbone.version == 'v3' and backbone.dilations == (1, 1, 1, 2, 4)
+    assert backbone.init_cfg.checkpoint == 'checkpoints/ghostnetv3_1.0x.pth'
+    assert 'GhostNetV3 1.0x' in result.text.splitlines()[0]
+    with pytest.raises(ValueError, match="version must be one of"):
+        swap_backbone('mmseg::fcn/fcn_r50-d8' + CITYSCAPES, version='v5')
+
+
 def test_tool_writes_a_short_config_that_inherits_a_local_file(tmp_path, repo_root):
     src = tmp_path / 'mine' / 'my_retinanet.py'
     src.parent.mkdir()

@@ -1,5 +1,6 @@
 """CPU latency of GhostNet backbones side by side with timm's GhostNet and
-mmdet's MobileNetV2, on the same inputs and threads.
+mmdet's MobileNetV2, on the same inputs and threads: ours eager, deployed
+(BN folded, V3 branches merged, channels-last) and exported to onnxruntime.
 
     .venv/bin/python tools/benchmark.py                 # 2 threads, 224x224 and 800x1344
     .venv/bin/python tools/benchmark.py --threads 4 --rounds 7 --plot bench.png
@@ -36,16 +37,42 @@ class _Features(nn.Module):
         return self.model.forward_features(x)
 
 
-def _ghostnet(width, form):
+def _ghostnet(width, form, version='v1'):
     from ghost_mm.deploy import to_deploy
     from ghost_mm.models.ghostnet import GhostNet
-    model = GhostNet(widen_factor=width, out_indices=(1, 2, 3, 4, 5)).eval()  # all blocks
+    model = GhostNet(widen_factor=width, out_indices=(1, 2, 3, 4, 5),  # all blocks
+                     version=version).eval()
+    if form == 'onnxruntime':
+        return _onnxruntime(model)
     return to_deploy(model) if form == 'deployed' else model
 
 
-def _timm(channels_last):
+def _onnxruntime(model):
+    """The deploy form exported (dynamic H x W) and run by onnxruntime on as
+    many threads as torch uses; called like a module, returns numpy arrays."""
+    import tempfile
+
+    import onnxruntime as ort
+
+    from ghost_mm.deploy import fuse_conv_bn
+    from ghost_mm.export import export_onnx
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = torch.get_num_threads()
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, 'model.onnx')
+        export_onnx(fuse_conv_bn(model), path, (1, 3, 224, 224))
+        session = ort.InferenceSession(path, options, providers=['CPUExecutionProvider'])
+    return lambda x: session.run(None, {'input': x.numpy()})
+
+
+def _timm(channels_last, name='ghostnet_100'):
     import timm
-    model = _Features(timm.create_model('ghostnet_100')).eval()
+    model = timm.create_model(name).eval()
+    if hasattr(model, 'convert_to_deploy'):
+        model.convert_to_deploy()  # V3: branches merged (a no-op for V1/V2)
+    model = _Features(model)
     return model.to(memory_format=torch.channels_last) if channels_last else model
 
 
@@ -60,15 +87,24 @@ def _mobilenet_v2():
 MODELS = {
     'ghost_mm GhostNet 1.0x eager': (lambda: _ghostnet(1.0, 'eager'), False),
     'ghost_mm GhostNet 1.0x deployed': (lambda: _ghostnet(1.0, 'deployed'), False),
+    'ghost_mm GhostNet 1.0x onnxruntime': (lambda: _ghostnet(1.0, 'onnxruntime'), False),
     'ghost_mm GhostNet 1.1x eager': (lambda: _ghostnet(1.1, 'eager'), False),
     'ghost_mm GhostNet 1.1x deployed': (lambda: _ghostnet(1.1, 'deployed'), False),
+    'ghost_mm GhostNet 1.1x onnxruntime': (lambda: _ghostnet(1.1, 'onnxruntime'), False),
+    'ghost_mm GhostNetV3 1.0x deployed': (lambda: _ghostnet(1.0, 'deployed', 'v3'), False),
+    'ghost_mm GhostNetV3 1.0x onnxruntime': (
+        lambda: _ghostnet(1.0, 'onnxruntime', 'v3'), False),
     'timm ghostnet_100 forward_features': (lambda: _timm(False), False),
     'timm ghostnet_100 channels-last (reference)': (lambda: _timm(True), True),
+    'timm ghostnetv3_100 re-parameterised': (lambda: _timm(False, 'ghostnetv3_100'), False),
     'mmdet MobileNetV2': (_mobilenet_v2, False),
 }
 OURS = 'ghost_mm GhostNet 1.0x deployed'
+OURS_ORT = 'ghost_mm GhostNet 1.0x onnxruntime'
 TIMM = 'timm ghostnet_100 forward_features'
 MNV2 = 'mmdet MobileNetV2'
+OURS_V3 = 'ghost_mm GhostNetV3 1.0x deployed'
+TIMM_V3 = 'timm ghostnetv3_100 re-parameterised'
 
 
 def _inputs(size, channels_last):
@@ -118,10 +154,12 @@ def _peak_rss_growth(model, x):
     return max(peak[0], _rss_mb() - base)
 
 
-def peak_memory_mb(name, size, threads):
+def peak_memory_mb(name, size, threads, keep_freed=False):
     """Peak resident-memory growth (MB) over one forward, in a fresh process."""
     code = ('import sys, torch; sys.argv=["x"]; '
             f'torch.set_num_threads({threads}); import tools.benchmark as b; '
+            + ('from ghost_mm.deploy import keep_freed_memory; keep_freed_memory(); '
+               if keep_freed else '') +
             f'build, cl = b.MODELS[{name!r}]; m = build(); x = b._inputs({size!r}, cl); '
             'print(b._peak_rss_growth(m, x))')
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -132,7 +170,8 @@ def peak_memory_mb(name, size, threads):
 
 def complexity(name, size):
     from ghost_mm.complexity import measure
-    build, _ = MODELS[name]
+    # onnxruntime runs the deployed network: count that one
+    build, _ = MODELS[name.replace(' onnxruntime', ' deployed')]
     numbers = measure(build(), size)
     return numbers['params'], numbers['flops']
 
@@ -175,14 +214,25 @@ def main(argv=None):
     parser.add_argument('--detectors', action='store_true',
                         help='also time RetinaNet-GhostNet vs RetinaNet-MobileNetV2 at 800x1333')
     parser.add_argument('--no-memory', action='store_true', help='skip the memory subprocesses')
+    parser.add_argument('--sizes', nargs='+', choices=list(SIZES), default=list(SIZES))
+    parser.add_argument('--keep-freed-memory', action='store_true',
+                        help='ghost_mm.deploy.keep_freed_memory() for the whole run: '
+                             'every model, ours and the others, reuses freed memory')
     parser.add_argument('--json', help='write the numbers here')
     parser.add_argument('--plot', help='write a latency bar chart here (png)')
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    print(f'torch {torch.__version__}, {args.threads} threads, batch 1, fp32, CPU')
+    if args.keep_freed_memory:
+        from ghost_mm.deploy import keep_freed_memory
+        if not keep_freed_memory():
+            sys.exit('--keep-freed-memory needs glibc')
+    print(f'torch {torch.__version__}, {args.threads} threads, batch 1, fp32, CPU'
+          + (', freed memory kept (all models)' if args.keep_freed_memory else ''))
 
     results = {}
     for label, size in SIZES.items():
+        if label not in args.sizes:
+            continue
         rounds = args.rounds * (5 if size == (224, 224) else 1)
         times = latencies(MODELS, size, rounds)
         rows = {}
@@ -192,7 +242,8 @@ def main(argv=None):
                               params_m=params / 1e6, gflops=flops / 1e9,
                               gmac_per_s=flops / 1e9 / min(ts))
             if not args.no_memory:
-                rows[name]['peak_mb'] = peak_memory_mb(name, size, args.threads)
+                rows[name]['peak_mb'] = peak_memory_mb(name, size, args.threads,
+                                                       args.keep_freed_memory)
         results[label] = rows
         print(f'\n{label} ({rounds} interleaved rounds)')
         print(f'{"model":46s} {"min ms":>8s} {"median":>8s} {"params M":>8s} '
@@ -205,6 +256,10 @@ def main(argv=None):
               f'(target <= 0.75)')
         print(f'ratio deployed 1.0x / mmdet MobileNetV2: {ours / rows[MNV2]["min_ms"]:.2f}'
               + (' (target <= 0.3)' if size != (224, 224) else ''))
+        print(f'ratio onnxruntime 1.0x / deployed 1.0x: '
+              f'{rows[OURS_ORT]["min_ms"] / ours:.2f} (target < 1)')
+        print(f'ratio V3 deployed 1.0x / timm ghostnetv3_100 re-parameterised: '
+              f'{rows[OURS_V3]["min_ms"] / rows[TIMM_V3]["min_ms"]:.2f}')
 
     if args.detectors:
         times = _detector_latencies(max(2, args.rounds // 2))
@@ -217,7 +272,8 @@ def main(argv=None):
 
     if args.json:
         with open(args.json, 'w') as f:
-            json.dump(dict(threads=args.threads, torch=torch.__version__, results=results),
+            json.dump(dict(threads=args.threads, torch=torch.__version__,
+                           keep_freed_memory=args.keep_freed_memory, results=results),
                       f, indent=1)
     if args.plot:
         _plot(results, args.plot, args.threads)
@@ -227,8 +283,9 @@ def _plot(results, path, threads):
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    sizes = list(SIZES)
-    fig, axes = plt.subplots(1, len(sizes), figsize=(12, 4))
+    sizes = [label for label in SIZES if label in results]
+    fig, axes = plt.subplots(1, len(sizes), figsize=(13, 5), squeeze=False)
+    axes = axes[0]
     for ax, label in zip(axes, sizes):
         rows = results[label]
         names = list(rows)

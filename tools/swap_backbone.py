@@ -11,6 +11,7 @@ import argparse
 import os.path as osp
 import sys
 
+from ghost_mm.models.ghostnet import VERSIONS
 from ghost_mm.swap import AUTO, SwapError, write_swapped_config
 
 
@@ -20,10 +21,13 @@ def main(argv=None):
     parser.add_argument('dst', help='where to write the GhostNet config')
     parser.add_argument('--widen-factor', type=float, default=1.0,
                         help='GhostNet width (default 1.0, the one with public ImageNet weights)')
+    parser.add_argument('--version', choices=VERSIONS, default='v1',
+                        help='GhostNet v1 (default), v2 (DFC attention) or v3 '
+                             '(re-parameterisable branches)')
     weights = parser.add_mutually_exclusive_group()
     weights.add_argument('--pretrained', default=AUTO,
                          help='GhostNet ImageNet checkpoint for the backbone '
-                              '(default: checkpoints/ghostnet_{w}x.pth)')
+                              '(default: checkpoints/ghostnet{v}_{w}x.pth)')
     weights.add_argument('--no-pretrained', action='store_true',
                          help='start the backbone from random init')
     parser.add_argument('--force', action='store_true', help='overwrite DST')
@@ -32,7 +36,8 @@ def main(argv=None):
         sys.exit(f'error: {args.dst} exists; pass --force to overwrite it')
     try:
         result = write_swapped_config(args.src, args.dst, args.widen_factor,
-                                      None if args.no_pretrained else args.pretrained)
+                                      None if args.no_pretrained else args.pretrained,
+                                      args.version)
     except (SwapError, TypeError) as err:
         sys.exit(f'error: {err}')
     for note in result.notes:

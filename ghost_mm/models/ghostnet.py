@@ -124,7 +124,10 @@ class GhostBottleneck(nn.Module):
         out = self._depthwise(self.ghost1(x))
         if self.se is not None:
             out = self.se(out)
-        return self.ghost2(out) + self.shortcut(x)
+        out = self.ghost2(out)
+        if torch.is_grad_enabled():
+            return out + self.shortcut(x)
+        return out.add_(self.shortcut(x))  # inference: no new tensor
 
     def forward(self, x):
         if self.with_cp and self.training and torch.is_grad_enabled():

@@ -77,9 +77,21 @@ def dfc_attention(in_channels, out_channels, dilation=1, norm_cfg=dict(type='BN'
 
 def apply_dfc_gate(out, short_conv, x):
     """``out`` times the sigmoid DFC gate of ``x``, brought back to out's size
-    (height and width separately: non-square inputs work)."""
+    by nearest upsampling (height and width separately: non-square inputs work)."""
+    if x.shape[-2] < 2 or x.shape[-1] < 2:
+        raise ValueError(
+            f'GhostNet v2/v3 DFC attention pools its input by 2 and needs at least '
+            f'2x2 pixels, got {tuple(x.shape[-2:])}: feed images of at least 64x64 '
+            f'(the last blocks run at stride 32), or use version=\'v1\'')
     gate = torch.sigmoid(short_conv(F.avg_pool2d(x, kernel_size=2, stride=2)))
-    return out * F.interpolate(gate, size=out.shape[-2:], mode='nearest')
+    height, width = out.shape[-2:]
+    if (torch.onnx.is_in_onnx_export()  # an exported graph must take any size
+            or gate.shape[-2:] != (height // 2, width // 2) or height % 2 or width % 2):
+        return out * F.interpolate(gate, size=(height, width), mode='nearest')
+    # even sizes: nearest x2 is a broadcast over 2x2 cells; no upsampled copy
+    cells = out.unflatten(3, (width // 2, 2)).unflatten(2, (height // 2, 2))
+    gated = cells * gate[:, :, :, None, :, None]
+    return gated.flatten(4, 5).flatten(2, 3)
 
 
 class SqueezeExcite(nn.Module):
