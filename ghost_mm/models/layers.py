@@ -78,7 +78,7 @@ def dfc_attention(in_channels, out_channels, dilation=1, norm_cfg=dict(type='BN'
 def apply_dfc_gate(out, short_conv, x):
     """``out`` times the sigmoid DFC gate of ``x``, brought back to out's size
     by nearest upsampling (height and width separately: non-square inputs work)."""
-    if x.shape[-2] < 2 or x.shape[-1] < 2:
+    if not torch.jit.is_tracing() and (x.shape[-2] < 2 or x.shape[-1] < 2):
         raise ValueError(
             f'GhostNet v2/v3 DFC attention pools its input by 2 and needs at least '
             f'2x2 pixels, got {tuple(x.shape[-2:])}: feed images of at least 64x64 '
