@@ -105,8 +105,15 @@ def load_weights_file(path):
                               f'(truncated or corrupt?): {err}') from err
 
 
+def _timm_key(key):
+    # official V3 files: `...primary_rpr_conv.0.bn.weight` -> timm's `...bn1.weight`
+    return key.replace('.bn.', '.bn1.') if '_rpr_' in key else key
+
+
 def unwrap_state_dict(checkpoint, source='checkpoint'):
-    """The tensor dict inside ``checkpoint`` (bare, or under a wrapper key)."""
+    """The tensor dict inside ``checkpoint`` (bare, or under a wrapper key),
+    keys without DataParallel's ``module.`` and with timm's names for the
+    official V3 files' branch norms."""
     if not isinstance(checkpoint, dict):
         raise CheckpointError(f'{source} holds a {type(checkpoint).__name__}, '
                               'expected a dict of tensors')
@@ -121,19 +128,13 @@ def unwrap_state_dict(checkpoint, source='checkpoint'):
                 f'{source}: entry {key!r} is a {type(value).__name__}, not a '
                 f'tensor; expected a state_dict (bare or under one of {WRAPPER_KEYS})')
         key = key[len('module.'):] if key.startswith('module.') else key
-        state_dict[key] = value
+        state_dict[_timm_key(key)] = value
     return state_dict
 
 
-def _timm_key(key):
-    # official V3 files: `...primary_rpr_conv.0.bn.weight` -> timm's `...bn1.weight`
-    return key.replace('.bn.', '.bn1.') if '_rpr_' in key else key
-
-
 def strip_to_backbone(state_dict):
-    """Drop the ImageNet classifier and profiler counters; official V3 branch
-    norm names become timm's."""
-    return {_timm_key(k): v for k, v in state_dict.items()
+    """Drop the ImageNet classifier and profiler counters."""
+    return {k: v for k, v in state_dict.items()
             if not k.startswith(CLASSIFIER_PREFIXES) and not k.endswith(PROFILER_SUFFIXES)}
 
 
@@ -206,7 +207,7 @@ def check_backbone_state_dict(state_dict, backbone, source='checkpoint'):
              for k in expected if k in state_dict and state_dict[k].shape != expected[k].shape]
     if not (missing or unexpected or wrong):
         return
-    version = getattr(backbone, 'version', 'v1')
+    version = backbone.version
     lines = [f'{source} does not fit GhostNet(version={version!r}, '
              f'widen_factor={backbone.widen_factor}):']
     try:
@@ -277,7 +278,7 @@ def load_pretrained_backbone(backbone, path, prefix=None):
     """
     with runner_checkpoint_globals():
         checkpoint = load_weights_file(path)
-    state_dict = {_timm_key(k): v for k, v in unwrap_state_dict(checkpoint, path).items()}
+    state_dict = unwrap_state_dict(checkpoint, path)
     if prefix:
         state_dict = {k[len(prefix):]: v for k, v in state_dict.items() if k.startswith(prefix)}
         if not state_dict:

@@ -56,15 +56,16 @@ def backbone_report(backbone_kwargs, input_shape=(224, 224)):
     classifier = GhostNetClassifier(backbone_kwargs.get('widen_factor', 1.0),
                                     version=configured.version)
     levels = ','.join(map(str, configured.out_indices))
-    models = [(f'backbone as configured (levels {levels})', configured),
-              ('backbone through level 5 (paper, detection)', full),
-              ('with ImageNet head at 224x224 (paper, classification)', classifier)]
+    models = [(f'backbone as configured (levels {levels})', configured, input_shape),
+              ('backbone through level 5 (paper, detection)', full, input_shape),
+              ('with ImageNet head at 224x224 (paper, classification)', classifier,
+               (224, 224))]
     if configured.version == 'v3':
-        models = [('v3 training form (branches not merged), as configured', configured)] + \
-            [(what, fuse_conv_bn(model)) for what, model in models]
+        models = [('v3 training form (branches not merged), as configured', configured,
+                   input_shape)] + \
+            [(what, fuse_conv_bn(model), shape) for what, model, shape in models]
     rows = []
-    for what, model in models:
-        shape = (224, 224) if 'ImageNet head' in what else input_shape
+    for what, model, shape in models:
         numbers = measure(model, shape)
         rows.append((what, numbers['params'], numbers['flops'], numbers['flops_all']))
     return rows

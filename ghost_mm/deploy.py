@@ -13,7 +13,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from .models.ghostnet import GhostBottleneck, GhostNet
-from .models.layers import ConvBnAct, GhostModuleV3
+from .models.layers import ConvBnAct, GhostModuleV3, check_batch_norm
 
 # (conv, norm) attribute pairs of the modules that do not keep them in a Sequential
 _NAMED_PAIRS = {GhostNet: [('conv_stem', 'bn1')],
@@ -22,9 +22,7 @@ _NAMED_PAIRS = {GhostNet: [('conv_stem', 'bn1')],
 
 
 def _fold(conv, norm):
-    if not isinstance(norm, _BatchNorm):
-        raise TypeError(f'cannot fold {type(norm).__name__} into a conv; only '
-                        f'BatchNorm kinds (BN, SyncBN) can be folded')
+    check_batch_norm(norm)
     return fuse_conv_bn_eval(conv.eval(), norm.eval())
 
 

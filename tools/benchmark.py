@@ -240,7 +240,8 @@ def main(argv=None):
         rounds = args.rounds * (5 if small else 1)
         # interleaving 12 models evicts each one's weights from the CPU caches
         # between its calls; at 224x224 that doubled some models' times
-        times = latencies(MODELS, size, rounds, repeats=3 if small else 1)
+        repeats = 3 if small else 1
+        times = latencies(MODELS, size, rounds, repeats=repeats)
         rows = {}
         for name, ts in times.items():
             params, flops = complexity(name, size)
@@ -252,7 +253,7 @@ def main(argv=None):
                                                        args.keep_freed_memory)
         results[label] = rows
         print(f'\n{label} ({rounds} interleaved rounds'
-              + (', 3 calls in a row per model per round)' if small else ')'))
+              + (f', {repeats} calls in a row per model per round)' if repeats > 1 else ')'))
         print(f'{"model":46s} {"min ms":>8s} {"median":>8s} {"params M":>8s} '
               f'{"GFLOPs":>7s} {"GMAC/s":>7s} {"peak MB":>8s}')
         for name, r in rows.items():

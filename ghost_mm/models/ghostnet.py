@@ -174,11 +174,6 @@ class GhostNet(BaseModule):
     ===== =========================== ====== ==============
 
     Args:
-        version (str): ``'v1'`` (CVPR 2020), ``'v2'`` (DFC attention in the
-            expanding Ghost module of blocks 3-16) or ``'v3'`` (V2's attention
-            plus re-parameterisable multi-branch convs; merge them for
-            inference with :func:`ghost_mm.deploy.fuse_conv_bn`). Same levels,
-            table and options for all three. Default: ``'v1'``.
         widen_factor (float): width multiplier; widths are
             ``make_divisible(c * widen_factor, 4)``. Default: 1.0.
         out_indices (Sequence[int]): levels to output (0-5). Default: (1, 2, 3, 4).
@@ -197,6 +192,11 @@ class GhostNet(BaseModule):
         act_cfg (dict): activation config. Default: dict(type='ReLU').
         norm_eval (bool): keep every BN in eval mode during training. Default: False.
         with_cp (bool): gradient checkpointing per bottleneck. Default: False.
+        version (str): ``'v1'`` (CVPR 2020), ``'v2'`` (DFC attention in the
+            expanding Ghost module of blocks 3-16) or ``'v3'`` (V2's attention
+            plus re-parameterisable multi-branch convs; merge them for
+            inference with :func:`ghost_mm.deploy.fuse_conv_bn`). Same levels,
+            table and options for all three. Default: ``'v1'``.
         init_cfg (dict | list[dict], optional): initialisation config, e.g.
             ``dict(type='Pretrained', checkpoint='ghostnet_1.0x.pth')``.
 
@@ -208,11 +208,11 @@ class GhostNet(BaseModule):
 
     arch_groups = GHOSTNET_V1_GROUPS
 
-    def __init__(self, widen_factor=1.0, out_indices=(1, 2, 3, 4), version='v1',
+    def __init__(self, widen_factor=1.0, out_indices=(1, 2, 3, 4),
                  strides=(2, 2, 2, 2, 2), dilations=(1, 1, 1, 1, 1),
                  frozen_stages=-1, norm_cfg=dict(type='BN', requires_grad=True),
                  act_cfg=dict(type='ReLU'), norm_eval=False, with_cp=False,
-                 init_cfg=None):
+                 version='v1', init_cfg=None):
         if init_cfg is None:
             init_cfg = [dict(type='Kaiming', layer='Conv2d'),
                         dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])]

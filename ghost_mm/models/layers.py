@@ -13,6 +13,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmcv.cnn import build_activation_layer, build_norm_layer
+from torch.nn.modules.batchnorm import _BatchNorm
+from torch.nn.utils.fusion import fuse_conv_bn_weights
 
 
 def make_divisible(value, divisor=4, min_value=None, round_limit=0.9):
@@ -146,6 +148,13 @@ class GhostModuleV2(GhostModule):
         return apply_dfc_gate(super().forward(x), self.short_conv, x)
 
 
+def check_batch_norm(norm):
+    """Only BatchNorm kinds have the fixed statistics that fold into a conv."""
+    if not isinstance(norm, _BatchNorm):
+        raise TypeError(f'cannot fold {type(norm).__name__} into a conv (deploy form, '
+                        f'V3 branch merging); only BatchNorm kinds (BN, SyncBN) fold')
+
+
 def _branch_kernel_bias(branch, kernel_size, groups):
     """(kernel, bias) of a conv+BN branch, or of a bare BN (identity) branch,
     as one ``kernel_size`` x ``kernel_size`` conv with bias."""
@@ -161,21 +170,15 @@ def _branch_kernel_bias(branch, kernel_size, groups):
         centre = kernel_size // 2
         kernel[torch.arange(channels), torch.arange(channels) % (channels // groups),
                centre, centre] = 1
-    scale = norm.weight / torch.sqrt(norm.running_var + norm.eps)
-    return kernel * scale.reshape(-1, 1, 1, 1), norm.bias - norm.running_mean * scale
+    check_batch_norm(norm)
+    return fuse_conv_bn_weights(kernel, None, norm.running_mean, norm.running_var,
+                                norm.eps, norm.weight, norm.bias)
 
 
 def merge_branches(branches, like):
     """One conv with bias computing the sum of ``branches`` (ConvBnAct with no
     activation, or a bare BN standing for the identity) in eval mode; shaped
     like the conv ``like``. Only BatchNorm kinds can be merged."""
-    from torch.nn.modules.batchnorm import _BatchNorm
-    for branch in branches:
-        norm = branch.bn1 if isinstance(branch, ConvBnAct) else branch
-        if not isinstance(norm, _BatchNorm):
-            raise TypeError(f'cannot re-parameterise a branch normalised by '
-                            f'{type(norm).__name__}; only BatchNorm kinds (BN, SyncBN) '
-                            f'can be merged into a conv')
     merged = nn.Conv2d(like.in_channels, like.out_channels, like.kernel_size, like.stride,
                        like.padding, like.dilation, like.groups, bias=True,
                        device=like.weight.device, dtype=like.weight.dtype)
