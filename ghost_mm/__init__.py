@@ -1,32 +1,88 @@
 """GhostNet backbones for OpenMMLab.
 
 Importing this package (or ``custom_imports=dict(imports=['ghost_mm'])`` in a
-config) registers ``GhostNet`` in the ``MODELS`` registry of mmdet and of
-mmsegmentation, whichever of them is installed.
+config) registers ``GhostNet`` in the ``MODELS`` registry of mmdet, of
+mmsegmentation and of mmpretrain, whichever of them is installed.
+
+Registration waits for the toolbox: a toolbox whose registry is already
+imported gets GhostNet at once; one imported later gets it as its registry
+module finishes loading. So ``import ghost_mm.runtime`` (the predictor over
+an exported file) loads neither torch nor any OpenMMLab package.
 """
 import importlib
+import importlib.abc
+import importlib.util
+import sys
 import warnings
 
 # mmengine imports pkg_resources, which setuptools<81 (needed by mmcv) flags
 warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 
-from .models import GhostNet, GhostNetClassifier  # noqa: E402
-from . import hooks, transforms  # noqa: E402,F401  (register the hook and transform)
-
 __version__ = '0.1.0'
 __all__ = ['GhostNet', 'GhostNetClassifier', 'REGISTERED_IN']
 
+TOOLBOXES = ('mmdet', 'mmseg', 'mmpretrain')
+_REGISTRIES = {f'{scope}.registry': scope for scope in TOOLBOXES}
+_registered = []
 
-def _register():
-    registered = []
-    for scope in ('mmdet', 'mmseg'):
+
+def _register_into(scope, registry_module):
+    from .models import GhostNet
+    from . import hooks, transforms  # noqa: F401  (register the hook and transform)
+    registry_module.MODELS.register_module(module=GhostNet, force=True)
+    if scope not in _registered:
+        _registered.append(scope)
+
+
+class _RegisterWhenLoaded(importlib.abc.MetaPathFinder):
+    """Finds nothing itself: wraps the loader of a toolbox's ``registry``
+    module so that GhostNet is registered the moment that module is loaded."""
+
+    def find_spec(self, name, path, target=None):
+        if name not in _REGISTRIES:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, 'find_spec'):
+                continue
+            spec = finder.find_spec(name, path, target)
+            if spec is not None and spec.loader is not None:
+                break
+        else:
+            return None
+        exec_module = spec.loader.exec_module
+
+        def exec_and_register(module):
+            exec_module(module)
+            _register_into(_REGISTRIES[name], module)
+        spec.loader.exec_module = exec_and_register
+        return spec
+
+
+def _install():
+    for name, scope in _REGISTRIES.items():
+        if sys.modules.get(name) is not None:
+            _register_into(scope, sys.modules[name])
+    if not any(isinstance(f, _RegisterWhenLoaded) for f in sys.meta_path):
+        sys.meta_path.insert(0, _RegisterWhenLoaded())
+
+
+def _installed_toolboxes():
+    """Import each installed toolbox's registry (registering GhostNet there)."""
+    for scope in TOOLBOXES:
         try:
-            registry = importlib.import_module(f'{scope}.registry').MODELS
+            importlib.import_module(f'{scope}.registry')
         except ImportError:
             continue
-        registry.register_module(module=GhostNet, force=True)
-        registered.append(scope)
-    return tuple(registered)
+    return tuple(scope for scope in TOOLBOXES if scope in _registered)
 
 
-REGISTERED_IN = _register()
+def __getattr__(name):  # PEP 562: torch is loaded on first use, not on import
+    if name in ('GhostNet', 'GhostNetClassifier'):
+        from . import models
+        return getattr(models, name)
+    if name == 'REGISTERED_IN':
+        return _installed_toolboxes()
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
+
+
+_install()

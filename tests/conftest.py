@@ -1,3 +1,4 @@
+import contextlib
 import os
 import sys
 
@@ -8,6 +9,10 @@ import ghost_mm  # noqa: F401  (registers GhostNet, quiets pkg_resources)
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, 'tools'))
+
+RETINANET = 'configs/quickstart/retinanet_ghostnet_coco-sample.py'
+FASTER_RCNN = 'configs/quickstart/faster-rcnn_ghostnet_fpn_coco-sample.py'
+DEEPLABV3 = 'configs/quickstart/deeplabv3_ghostnet_cityscapes-sample.py'
 
 
 @pytest.fixture(autouse=True)
@@ -20,3 +25,48 @@ def repo_root(monkeypatch):
     """Run from the checkout's root, as the README's commands do."""
     monkeypatch.chdir(REPO)
     return REPO
+
+
+@contextlib.contextmanager
+def _in_repo():
+    here = os.getcwd()
+    os.chdir(REPO)
+    try:
+        yield
+    finally:
+        os.chdir(here)
+
+
+@pytest.fixture(scope='session')
+def cityscapes_sample(tmp_path_factory):
+    from ghost_mm.cityscapes_sample import make_cityscapes_sample
+    root = tmp_path_factory.mktemp('cityscapes_sample')
+    make_cityscapes_sample(str(root), seed=0)
+    return root
+
+
+def on_cityscapes_sample(root, **extra):
+    """cfg_options that point the segmentation quick start at ``root``."""
+    return {'train_dataloader.dataset.data_root': f'{root}/',
+            'val_dataloader.dataset.data_root': f'{root}/',
+            'test_dataloader.dataset.data_root': f'{root}/', **extra}
+
+
+@pytest.fixture(scope='session')
+def trained(tmp_path_factory, cityscapes_sample):
+    """``trained(config)``: the quick start trained exactly as the README's
+    (segmentation: on the session's Cityscapes-format sample), once per test
+    session however many tests ask; returns the final checkpoint's path."""
+    from ghost_mm.runner import load_config, run_train
+    checkpoints = {}
+
+    def train(config):
+        if config not in checkpoints:
+            options = on_cityscapes_sample(cityscapes_sample) if config == DEEPLABV3 else None
+            work_dir = tmp_path_factory.mktemp(os.path.basename(config).split('_')[0])
+            with _in_repo():
+                max_iters = load_config(config, options).train_cfg.max_iters
+                run_train(config, work_dir=str(work_dir), cfg_options=options)
+            checkpoints[config] = str(work_dir / f'iter_{max_iters}.pth')
+        return checkpoints[config]
+    return train

@@ -15,3 +15,27 @@ def randomise_bn(model, seed=0):
             module.weight.data.copy_(torch.rand(n, generator=generator) + 0.5)
             module.bias.data.copy_(torch.randn(n, generator=generator) * 0.1)
     return model
+
+
+def box_iou(a, b):
+    """IoU of two COCO-format boxes (x, y, w, h)."""
+    x1, y1 = max(a[0], b[0]), max(a[1], b[1])
+    x2, y2 = min(a[0] + a[2], b[0] + b[2]), min(a[1] + a[3], b[1] + b[3])
+    inter = max(0.0, x2 - x1) * max(0.0, y2 - y1)
+    union = a[2] * a[3] + b[2] * b[3] - inter
+    return inter / union if union > 0 else 0.0
+
+
+def match_detections(expected, got, min_score):
+    """Each ``expected`` COCO result scoring ``min_score`` or more, paired with
+    the ``got`` result of its image and category that overlaps it most:
+    returns [(expected, best match or None, IoU)]."""
+    pairs = []
+    for e in expected:
+        if e['score'] < min_score:
+            continue
+        candidates = [g for g in got if g['image_id'] == e['image_id']
+                      and g['category_id'] == e['category_id']]
+        best = max(candidates, key=lambda g: box_iou(e['bbox'], g['bbox']), default=None)
+        pairs.append((e, best, box_iou(e['bbox'], best['bbox']) if best else 0.0))
+    return pairs

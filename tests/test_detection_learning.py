@@ -2,24 +2,25 @@
 
 Each trains exactly as the README's quick start (150 iterations, 320 px, the
 8 sample images) and is evaluated with tools/test.py's function (pycocotools)
-on the same images. Measured on 2 CPU cores: RetinaNet 0.51 bbox mAP
+on the same images (the training is the session's shared one, which the
+deployment tests reuse). Measured on 2 CPU cores: RetinaNet 0.51 bbox mAP
 (3.5 min), Faster R-CNN 0.77 (6 min); before training both score ~0.
 """
 import pytest
 
-from ghost_mm.runner import build_runner, load_config, run_test, run_train
+from conftest import FASTER_RCNN, RETINANET
+from ghost_mm.runner import build_runner, load_config, run_test
 
 CASES = [
     # config, its score threshold key, bbox mAP the trained model must reach
-    ('configs/quickstart/retinanet_ghostnet_coco-sample.py',
-     'model.test_cfg.score_thr', 0.30),
-    ('configs/quickstart/faster-rcnn_ghostnet_fpn_coco-sample.py',
-     'model.test_cfg.rcnn.score_thr', 0.45),
+    (RETINANET, 'model.test_cfg.score_thr', 0.30),
+    (FASTER_RCNN, 'model.test_cfg.rcnn.score_thr', 0.45),
 ]
 
 
 @pytest.mark.parametrize('config, score_thr_key, threshold', CASES)
-def test_detector_learns_the_sample(repo_root, tmp_path, config, score_thr_key, threshold):
+def test_detector_learns_the_sample(repo_root, tmp_path, trained, config, score_thr_key,
+                                    threshold):
     # score_thr 0: an untrained detector scores below the default 0.05, and
     # an empty result has no mAP at all
     untrained = build_runner(load_config(config, {score_thr_key: 0.0},
@@ -27,8 +28,6 @@ def test_detector_learns_the_sample(repo_root, tmp_path, config, score_thr_key, 
     before = untrained.val()['coco/bbox_mAP']
     assert before <= 0.02
 
-    run_train(config, work_dir=str(tmp_path / 'train'))
-    after = run_test(config, str(tmp_path / 'train' / 'iter_150.pth'),
-                     work_dir=str(tmp_path / 'test'))['coco/bbox_mAP']
+    after = run_test(config, trained(config), work_dir=str(tmp_path / 'test'))['coco/bbox_mAP']
     print(f'{config}: bbox mAP {before:.3f} -> {after:.3f}')
     assert after >= threshold, f'bbox mAP {after:.3f} < {threshold}'

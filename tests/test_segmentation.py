@@ -8,23 +8,14 @@ import pytest
 import torch
 from PIL import Image
 
+from conftest import DEEPLABV3 as QUICKSTART, on_cityscapes_sample as _on
 from ghost_mm.cityscapes_sample import LABEL_IDS, make_cityscapes_sample
 from ghost_mm.runner import MissingInputError, build_runner, load_config, run_test, run_train
 
-QUICKSTART = 'configs/quickstart/deeplabv3_ghostnet_cityscapes-sample.py'
 
-
-@pytest.fixture(scope='module')
-def sample(tmp_path_factory):
-    root = tmp_path_factory.mktemp('cityscapes_sample')
-    make_cityscapes_sample(str(root), seed=0)
-    return root
-
-
-def _on(root, **extra):
-    return {'train_dataloader.dataset.data_root': f'{root}/',
-            'val_dataloader.dataset.data_root': f'{root}/',
-            'test_dataloader.dataset.data_root': f'{root}/', **extra}
+@pytest.fixture
+def sample(cityscapes_sample):
+    return cityscapes_sample
 
 
 def _digest(root):
@@ -69,14 +60,14 @@ def test_mmseg_reads_the_sample(repo_root, sample):
     assert labels.shape[-2:] == (128, 128) and labels.max() <= 255
 
 
-def test_deeplabv3_learns_the_sample(repo_root, sample, tmp_path):
-    """800 iterations at 128x128 crops (the quick start). Measured on 2 CPU
-    cores: mIoU ~1% before, 35.3% after (4 min); the threshold is 25%."""
+def test_deeplabv3_learns_the_sample(repo_root, sample, tmp_path, trained):
+    """800 iterations at 128x128 crops (the quick start, the session's shared
+    training). Measured on 2 CPU cores: mIoU ~1% before, 35.3% after (4 min);
+    the threshold is 25%."""
     before = build_runner(load_config(QUICKSTART, _on(sample), str(tmp_path / 'before'))).val()
     assert before['mIoU'] < 8
-    run_train(QUICKSTART, work_dir=str(tmp_path / 'train'), cfg_options=_on(sample))
     show_dir, out_dir = tmp_path / 'show', tmp_path / 'pred'
-    metrics = run_test(QUICKSTART, str(tmp_path / 'train' / 'iter_800.pth'),
+    metrics = run_test(QUICKSTART, trained(QUICKSTART),
                        work_dir=str(tmp_path / 'test'), show_dir=str(show_dir),
                        out=str(out_dir), cfg_options=_on(sample))
     print(f'mIoU {before["mIoU"]:.1f} -> {metrics["mIoU"]:.1f}')

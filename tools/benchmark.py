@@ -5,6 +5,8 @@ mmdet's MobileNetV2, on the same inputs and threads: ours eager, deployed
     .venv/bin/python tools/benchmark.py                 # 2 threads, 224x224 and 800x1344
     .venv/bin/python tools/benchmark.py --threads 4 --rounds 7 --plot bench.png
     .venv/bin/python tools/benchmark.py --detectors     # + RetinaNet at 800x1333
+    .venv/bin/python tools/benchmark.py --runtimes      # + OpenVINO fp32/bf16/int8, onnxruntime int8
+    .venv/bin/python tools/benchmark.py --end-to-end [--checkpoint CKPT]   # image in, boxes out
 
 Latency is the minimum (and the median) over interleaved rounds: every model
 runs once per round, in turn, so machine noise hits all of them alike. Peak
@@ -13,6 +15,7 @@ subprocess per model. timm's params include its ImageNet head (not run). FLOPs a
 paper's count, mmengine's analyzer).
 """
 import argparse
+import functools
 import json
 import os
 import statistics
@@ -83,6 +86,65 @@ def _mobilenet_v2():
     return model
 
 
+CALIBRATION = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                           'samples/coco/val2017')
+
+
+def _calibration_batches(size):
+    """The sample's val images resized to ``size`` and ImageNet-normalised, as
+    the backbone (which has no normalisation of its own) sees them."""
+    import cv2
+    import numpy as np
+    from ghost_mm.runtime.infer import collect_images
+    mean, std = np.float32([123.675, 116.28, 103.53]), np.float32([58.395, 57.12, 57.375])
+    batches = []
+    for path in collect_images([CALIBRATION]):
+        image = cv2.resize(cv2.imread(path)[:, :, ::-1], size[::-1]).astype(np.float32)
+        batches.append(((image - mean) / std).transpose(2, 0, 1)[None].copy())
+    return batches
+
+
+_CALIBRATION_SIZE = {}  # set by main(): the input size the int8 rows are calibrated at
+
+
+def _runtime(width, runtime, precision='fp32', float_depthwise=False):
+    """The deployed backbone exported to ONNX and run by ``runtime``
+    ('onnxruntime' or 'openvino') in ``precision`` ('fp32', 'bf16': OpenVINO's
+    inference precision; 'int8': post-training quantised, calibrated on the
+    sample's images), on as many threads as torch uses."""
+    import tempfile
+
+    from ghost_mm.deploy import fuse_conv_bn
+    from ghost_mm.export import export_onnx
+    from ghost_mm.export.quantize import quantize_onnxruntime, quantize_openvino
+    from ghost_mm.models.ghostnet import GhostNet
+    model = GhostNet(widen_factor=width, out_indices=(1, 2, 3, 4, 5)).eval()
+    threads = torch.get_num_threads()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, 'model.onnx')
+        export_onnx(fuse_conv_bn(model), path, (1, 3, 224, 224))
+        batches = _calibration_batches(_CALIBRATION_SIZE.get('size', (224, 224))) \
+            if precision == 'int8' else None
+        if runtime == 'onnxruntime':
+            import onnxruntime as ort
+            if batches:
+                quantize_onnxruntime(path, path + '.int8', batches, float_depthwise)
+                path += '.int8'
+            options = ort.SessionOptions()
+            options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
+            session = ort.InferenceSession(path, options, providers=['CPUExecutionProvider'])
+            return lambda x: session.run(None, {'input': x.numpy()})
+        import openvino as ov
+        network = ov.convert_model(path)
+        if batches:
+            network = quantize_openvino(network, batches, float_depthwise)
+        compiled = ov.Core().compile_model(network, 'CPU', {
+            'INFERENCE_NUM_THREADS': threads, 'PERFORMANCE_HINT': 'LATENCY',
+            'INFERENCE_PRECISION_HINT': 'bf16' if precision == 'bf16' else 'f32'})
+        request = compiled.create_infer_request()
+        return lambda x: request.infer({0: x.numpy()})
+
+
 # name -> (builder, is the input channels-last)
 MODELS = {
     'ghost_mm GhostNet 1.0x eager': (lambda: _ghostnet(1.0, 'eager'), False),
@@ -99,6 +161,17 @@ MODELS = {
     'timm ghostnetv3_100 re-parameterised': (lambda: _timm(False, 'ghostnetv3_100'), False),
     'mmdet MobileNetV2': (_mobilenet_v2, False),
 }
+# --runtimes: the deployed 1.0x backbone on the deploy runtimes
+RUNTIME_MODELS = {
+    'ghost_mm GhostNet 1.0x OpenVINO fp32': (lambda: _runtime(1.0, 'openvino'), False),
+    'ghost_mm GhostNet 1.0x OpenVINO bf16': (lambda: _runtime(1.0, 'openvino', 'bf16'), False),
+    'ghost_mm GhostNet 1.0x OpenVINO int8': (lambda: _runtime(1.0, 'openvino', 'int8'), False),
+    'ghost_mm GhostNet 1.0x OpenVINO int8, float depthwise': (
+        lambda: _runtime(1.0, 'openvino', 'int8', True), False),
+    'ghost_mm GhostNet 1.0x onnxruntime int8': (
+        lambda: _runtime(1.0, 'onnxruntime', 'int8'), False),
+}
+MODELS.update(RUNTIME_MODELS)
 OURS = 'ghost_mm GhostNet 1.0x deployed'
 OURS_ORT = 'ghost_mm GhostNet 1.0x onnxruntime'
 TIMM = 'timm ghostnet_100 forward_features'
@@ -173,7 +246,9 @@ def peak_memory_mb(name, size, threads, keep_freed=False):
 
 def complexity(name, size):
     from ghost_mm.complexity import measure
-    # onnxruntime runs the deployed network: count that one
+    # the runtimes run the deployed network: count that one
+    if name in RUNTIME_MODELS:
+        name = OURS
     build, _ = MODELS[name.replace(' onnxruntime', ' deployed')]
     numbers = measure(build(), size)
     return numbers['params'], numbers['flops']
@@ -209,6 +284,59 @@ def _detector_latencies(rounds, size=(800, 1333)):
     return latencies(models, size, rounds)
 
 
+END_TO_END = {  # label -> config whose test pipeline sets the size (same architecture)
+    '320x320': 'configs/quickstart/retinanet_ghostnet_coco-sample.py',
+    '800x1333': 'configs/retinanet_ghostnet_coco.py',
+}
+E2E_IMAGE = os.path.join(CALIBRATION, '000000000802.jpg')
+E2E_RUNTIMES = {  # row -> (backend, int8, float depthwise, OpenVINO precision)
+    'deployed, onnxruntime fp32': ('onnxruntime', False, False, 'f32'),
+    'deployed, OpenVINO fp32': ('openvino', False, False, 'f32'),
+    'deployed, OpenVINO bf16': ('openvino', False, False, 'bf16'),
+    'deployed, onnxruntime int8': ('onnxruntime', True, False, 'f32'),
+    'deployed, OpenVINO int8': ('openvino', True, False, 'f32'),
+    'deployed, OpenVINO int8 + bf16': ('openvino', True, False, 'bf16'),
+}
+E2E_REFERENCE = 'mmdet inference_detector'
+
+
+def _predictor(artifact, precision, image):
+    from ghost_mm.runtime import DeployedModel
+    model = DeployedModel(artifact, torch.get_num_threads(), precision)
+    return lambda _: model.predict(image)
+
+
+def _end_to_end_latencies(config, checkpoint, rounds, workdir):
+    """Whole RetinaNet, image file decoded in, boxes out: mmdet's
+    ``inference_detector`` (training form and our deploy form) and the
+    deployed artifacts (tools/deploy.py) run by ghost_mm.runtime."""
+    import cv2
+    from mmdet.apis import inference_detector, init_detector
+
+    from ghost_mm.checkpoint import runner_checkpoint_globals
+    from ghost_mm.deploy import to_deploy
+    from ghost_mm.export.deployable import export_deployable
+    image = cv2.imread(E2E_IMAGE)
+    with runner_checkpoint_globals():
+        model = init_detector(config, checkpoint, device='cpu',
+                              cfg_options={'model.backbone.init_cfg': None})
+    deployed = to_deploy(model)
+
+    def mmdet(m):
+        return lambda _: inference_detector(m, image)
+    models = {E2E_REFERENCE: (lambda: mmdet(model), False),
+              'mmdet inference_detector, ghost_mm deploy form': (lambda: mmdet(deployed), False)}
+    artifacts = {}
+    for name, (backend, int8, float_dw, precision) in E2E_RUNTIMES.items():
+        key = (backend, int8, float_dw)
+        if key not in artifacts:
+            artifacts[key] = os.path.join(workdir, '-'.join(map(str, key)))
+            export_deployable(config, checkpoint, artifacts[key], backend, int8,
+                              CALIBRATION if int8 else None, float_dw, log=lambda *_: None)
+        models[name] = (functools.partial(_predictor, artifacts[key], precision, image), False)
+    return latencies(models, (8, 8), rounds)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--threads', type=int, default=2)
@@ -216,6 +344,14 @@ def main(argv=None):
                         help='interleaved rounds at 800x1344 (5x as many at 224x224)')
     parser.add_argument('--detectors', action='store_true',
                         help='also time RetinaNet-GhostNet vs RetinaNet-MobileNetV2 at 800x1333')
+    parser.add_argument('--runtimes', action='store_true',
+                        help='also the deployed 1.0x backbone on OpenVINO (fp32, bf16, int8) '
+                             'and onnxruntime int8 (needs the deploy extra)')
+    parser.add_argument('--end-to-end', action='store_true',
+                        help='whole RetinaNet, image in, boxes out, at 320x320 and 800x1333: '
+                             'mmdet inference_detector vs the deployed artifacts')
+    parser.add_argument('--checkpoint', default='work_dirs/quickstart/iter_150.pth',
+                        help='RetinaNet checkpoint for --end-to-end (make demo writes this one)')
     parser.add_argument('--no-memory', action='store_true', help='skip the memory subprocesses')
     parser.add_argument('--sizes', nargs='+', choices=list(SIZES), default=list(SIZES))
     parser.add_argument('--keep-freed-memory', action='store_true',
@@ -241,7 +377,9 @@ def main(argv=None):
         # interleaving 12 models evicts each one's weights from the CPU caches
         # between its calls; at 224x224 that doubled some models' times
         repeats = 3 if small else 1
-        times = latencies(MODELS, size, rounds, repeats=repeats)
+        _CALIBRATION_SIZE['size'] = size
+        models = {n: m for n, m in MODELS.items() if args.runtimes or n not in RUNTIME_MODELS}
+        times = latencies(models, size, rounds, repeats=repeats)
         rows = {}
         for name, ts in times.items():
             params, flops = complexity(name, size)
@@ -268,6 +406,14 @@ def main(argv=None):
               f'{rows[OURS_ORT]["min_ms"] / ours:.2f} (target < 1)')
         print(f'ratio V3 deployed 1.0x / timm ghostnetv3_100 re-parameterised: '
               f'{rows[OURS_V3]["min_ms"] / rows[TIMM_V3]["min_ms"]:.2f}')
+        if args.runtimes:
+            for name in RUNTIME_MODELS:
+                print(f'ratio {name[len("ghost_mm GhostNet 1.0x "):]} / deployed 1.0x: '
+                      f'{rows[name]["min_ms"] / ours:.2f}')
+            best = min((n for n in RUNTIME_MODELS if 'int8' in n), key=lambda n: rows[n]['min_ms'])
+            print(f'best int8 ({best[len("ghost_mm GhostNet 1.0x "):]}) / deployed 1.0x: '
+                  f'{rows[best]["min_ms"] / ours:.2f}'
+                  + (' (targets: OpenVINO fp32 <= 0.6, best int8 <= 0.35)' if not small else ''))
 
     if args.detectors:
         times = _detector_latencies(max(2, args.rounds // 2))
@@ -277,6 +423,29 @@ def main(argv=None):
         print('\nRetinaNet at 800x1333 (network tensors, no NMS)')
         for name, r in results['detectors 800x1333'].items():
             print(f'{name:46s} {r["min_ms"]:8.1f} {r["median_ms"]:8.1f}')
+
+    if args.end_to_end:
+        import tempfile
+        if not os.path.isfile(args.checkpoint):
+            sys.exit(f'--end-to-end: checkpoint not found: {args.checkpoint} (make demo writes '
+                     f'work_dirs/quickstart/iter_150.pth, or give --checkpoint)')
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        for label, config in END_TO_END.items():
+            with tempfile.TemporaryDirectory() as tmp:
+                times = _end_to_end_latencies(os.path.join(root, config), args.checkpoint,
+                                              max(3, args.rounds), tmp)
+            rows = {name: dict(min_ms=min(ts) * 1e3, median_ms=statistics.median(ts) * 1e3)
+                    for name, ts in times.items()}
+            results[f'RetinaNet end to end {label}'] = rows
+            reference = rows[E2E_REFERENCE]['min_ms']
+            print(f'\nRetinaNet-GhostNet 1.1x end to end at {label} (image decoded in, boxes out; '
+                  f'{os.path.basename(E2E_IMAGE)})')
+            for name, r in rows.items():
+                print(f'{name:46s} {r["min_ms"]:8.1f} {r["median_ms"]:8.1f}   '
+                      f'{r["min_ms"] / reference:.2f}x of {E2E_REFERENCE}')
+            best = min(E2E_RUNTIMES, key=lambda n: rows[n]['min_ms'])
+            print(f'best runtime ({best}) / {E2E_REFERENCE}: {rows[best]["min_ms"] / reference:.2f}'
+                  + (' (target <= 0.5)' if label == '800x1333' else ''))
 
     if args.json:
         with open(args.json, 'w') as f:

@@ -30,7 +30,7 @@ def main(argv=None):
     try:
         model = build_from_config(Config.fromfile(args.config), args.checkpoint,
                                   args.backbone_only)
-    except (CheckpointError, FileNotFoundError, KeyError) as err:
+    except (CheckpointError, FileNotFoundError, ValueError) as err:
         sys.exit(f'error: {err}')
     names = export_onnx(model, args.out, (1, 3, *args.shape))
     print(f'wrote {args.out}: input "input" (1x3xHxW), outputs {", ".join(names)}')

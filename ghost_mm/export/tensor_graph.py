@@ -6,9 +6,9 @@ import copy
 import torch
 import torch.nn as nn
 
-from .checkpoint import load_weights_file, runner_checkpoint_globals, unwrap_state_dict
-from .deploy import fuse_conv_bn
-from .registry import scope_models
+from ..checkpoint import load_weights_file, runner_checkpoint_globals, unwrap_state_dict
+from ..deploy import fuse_conv_bn
+from ..registry import scope_models
 
 
 class TensorGraph(nn.Module):
@@ -32,9 +32,9 @@ class TensorGraph(nn.Module):
         return tuple(flat)
 
 
-def build_from_config(cfg, checkpoint=None, backbone_only=False):
-    """The config's model (or its backbone) in eval mode, deploy form, with
-    ``checkpoint`` (a runner checkpoint or plain state dict) loaded strictly."""
+def load_model(cfg, checkpoint=None):
+    """The config's model in eval mode (training form), with ``checkpoint``
+    (a runner checkpoint or plain state dict) loaded strictly."""
     from mmengine.model import revert_sync_batchnorm
     MODELS = scope_models(cfg.get('default_scope', 'mmdet'))
     model_cfg = copy.deepcopy(cfg.model)
@@ -43,11 +43,20 @@ def build_from_config(cfg, checkpoint=None, backbone_only=False):
     if checkpoint:
         with runner_checkpoint_globals():
             state_dict = unwrap_state_dict(load_weights_file(checkpoint), checkpoint)
-        missing, unexpected = model.load_state_dict(state_dict, strict=False)
+        try:
+            missing, unexpected = model.load_state_dict(state_dict, strict=False)
+        except RuntimeError as err:  # shapes that differ
+            raise ValueError(f'{checkpoint} does not fit this config: {err}') from None
         if missing or unexpected:
-            raise KeyError(f'{checkpoint} does not fit this config: missing keys '
-                           f'{missing[:5]}..., unexpected keys {unexpected[:5]}...')
-    model.eval()
+            raise ValueError(f'{checkpoint} does not fit this config: missing keys '
+                             f'{missing[:5]}..., unexpected keys {unexpected[:5]}...')
+    return model.eval()
+
+
+def build_from_config(cfg, checkpoint=None, backbone_only=False):
+    """The config's model (or its backbone) in eval mode, deploy form, with
+    ``checkpoint`` loaded strictly (:func:`load_model`)."""
+    model = load_model(cfg, checkpoint)
     if backbone_only:
         return fuse_conv_bn(model.backbone)
     return TensorGraph(fuse_conv_bn(model))

@@ -1,0 +1,9 @@
+"""Run a deployed GhostNet detector or segmentor (written by tools/deploy.py)
+with numpy, OpenCV and onnxruntime or OpenVINO only: nothing in this package
+imports torch, mmcv, mmengine, mmdet or mmseg (tests/test_deploy_runtime.py
+runs it with those imports blocked)."""
+from .artifact import ArtifactError, read_meta
+from .infer import infer_images
+from .predictor import DeployedModel, Detections
+
+__all__ = ['ArtifactError', 'DeployedModel', 'Detections', 'infer_images', 'read_meta']

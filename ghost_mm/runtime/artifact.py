@@ -1,0 +1,58 @@
+"""The deployed artifact: a folder with the network file(s) and ``deploy.json``.
+
+This module is the one place that names the artifact's files and fields; the
+exporter (``ghost_mm.export``) writes what it reads here. It imports nothing
+from torch or OpenMMLab.
+"""
+import json
+import os.path as osp
+
+FORMAT_VERSION = 1
+META_FILE = 'deploy.json'
+BACKENDS = {'onnxruntime': 'model.onnx', 'openvino': 'model.xml'}
+TASKS = ('detection', 'segmentation')
+
+
+class ArtifactError(ValueError):
+    """A deployed folder that cannot be used here; the message says why."""
+
+
+def model_file(backend):
+    if backend not in BACKENDS:
+        raise ArtifactError(f'backend {backend!r} is not supported; use one of '
+                            f'{", ".join(BACKENDS)}')
+    return BACKENDS[backend]
+
+
+def read_meta(folder, backend=None):
+    """``deploy.json`` of ``folder``, checked: known format version and task,
+    the network file present, and (if given) made for ``backend``."""
+    path = osp.join(folder, META_FILE)
+    if not osp.isfile(path):
+        raise ArtifactError(f'{folder} is not a deployed model: {META_FILE} not found '
+                            f'(write one with tools/deploy.py)')
+    try:
+        with open(path) as f:
+            meta = json.load(f)
+    except (OSError, json.JSONDecodeError) as err:
+        raise ArtifactError(f'{path} is not readable JSON: {err}') from err
+    version = meta.get('format_version')
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise ArtifactError(f'{path} has format_version {version!r}; this ghost_mm reads '
+                            f'format {FORMAT_VERSION} and older: re-export it with this '
+                            f'version, or update ghost_mm')
+    if meta.get('task') not in TASKS:
+        raise ArtifactError(f'{path}: task {meta.get("task")!r} is not one of {TASKS}')
+    if backend is not None and meta.get('backend') != backend:
+        raise ArtifactError(f'{folder} was made for backend {meta.get("backend")!r}, not '
+                            f'{backend!r}: export it again with --backend {backend}')
+    network = osp.join(folder, model_file(meta.get('backend')))
+    if not osp.isfile(network):
+        raise ArtifactError(f'{folder}: {osp.basename(network)} is missing '
+                            f'({META_FILE} names backend {meta["backend"]!r})')
+    return meta
+
+
+def write_meta(folder, meta):
+    with open(osp.join(folder, META_FILE), 'w') as f:
+        json.dump({'format_version': FORMAT_VERSION, **meta}, f, indent=2)

@@ -1,0 +1,42 @@
+"""The config's test-time resizing, redone with numpy and OpenCV: mmcv's
+``Resize`` (keep_ratio: the largest scale that fits the long and the short
+side, sizes rounded half up, bilinear). Channel order, normalisation and
+padding are in the exported graph."""
+import os.path as osp
+
+import cv2
+import numpy as np
+
+
+def read_image(path):
+    """The image at ``path`` as a BGR uint8 array (as mmcv reads it)."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'image not found: {path}')
+    image = cv2.imread(path, cv2.IMREAD_COLOR)
+    if image is None:
+        raise ValueError(f'{path} could not be decoded as an image (expected a JPEG, '
+                         f'PNG or another format OpenCV reads)')
+    return image
+
+
+def resized_size(width, height, scale, keep_ratio):
+    """(new_width, new_height) as mmcv.imrescale / imresize compute them."""
+    if not keep_ratio:
+        return int(scale[0]), int(scale[1])
+    factor = min(max(scale) / max(height, width), min(scale) / min(height, width))
+    return int(width * factor + 0.5), int(height * factor + 0.5)
+
+
+def prepare(image, policy):
+    """``image`` (HxWx3 BGR uint8) as the network input: float32 1x3xHxW BGR
+    0-255, resized per ``policy`` (deploy.json's ``preprocess``). Returns
+    (input, (x_scale, y_scale))."""
+    height, width = image.shape[:2]
+    resize = policy.get('resize')
+    if resize:
+        size = resized_size(width, height, resize['scale'], resize['keep_ratio'])
+        if size != (width, height):
+            image = cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
+    new_h, new_w = image.shape[:2]
+    batch = np.ascontiguousarray(image.transpose(2, 0, 1)[None], dtype=np.float32)
+    return batch, (new_w / width, new_h / height)

@@ -1,0 +1,229 @@
+"""The deployed artifact (tools/deploy.py) run by ghost_mm.runtime
+(tools/infer_deployed.py) gives mmdet's / mmseg's answers for the same
+checkpoint, on onnxruntime and OpenVINO, in fp32 and INT8; the runtime needs
+no torch; bad inputs are named and leave nothing half-written.
+
+The checkpoints are the session's shared quick-start trainings (conftest)."""
+import json
+import os
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+from conftest import DEEPLABV3, FASTER_RCNN, REPO, RETINANET, on_cityscapes_sample
+from ghost_mm.runner import run_test
+from ghost_mm.runtime import ArtifactError, DeployedModel, infer_images, read_meta
+from ghost_mm.runtime.artifact import META_FILE
+from helpers import match_detections
+
+pytest.importorskip('mmdeploy')
+pytest.importorskip('openvino')
+BACKENDS = ('onnxruntime', 'openvino')
+SAMPLE = os.path.join(REPO, 'samples/coco/train2017')
+ANN = os.path.join(REPO, 'samples/coco/annotations/instances_train2017.json')
+CALIB = os.path.join(REPO, 'samples/coco/val2017')
+
+
+def quiet(*_):
+    pass
+
+
+@pytest.fixture(scope='session')
+def deployed(trained, tmp_path_factory):
+    """``deployed(config, backend, int8=False, float_depthwise=False)``: the
+    artifact of the trained quick start, exported once per session."""
+    from ghost_mm.export.deployable import export_deployable
+    artifacts = {}
+
+    def get(config, backend, int8=False, float_depthwise=False):
+        key = (config, backend, int8, float_depthwise)
+        if key not in artifacts:
+            out = tmp_path_factory.mktemp('deployed') / 'artifact'
+            export_deployable(os.path.join(REPO, config), trained(config), str(out), backend,
+                              int8, CALIB if int8 else None, float_depthwise, log=quiet)
+            artifacts[key] = str(out)
+        return artifacts[key]
+    return get
+
+
+@pytest.mark.parametrize('config', [RETINANET, FASTER_RCNN])
+def test_deployed_detector_gives_mmdets_answers(repo_root, tmp_path, trained, deployed, config):
+    reference = run_test(config, trained(config), work_dir=str(tmp_path / 'test'),
+                         out=str(tmp_path / 'mmdet'))
+    expected = json.loads((tmp_path / 'mmdet.bbox.json').read_text())
+    for backend in BACKENDS:
+        artifact = deployed(config, backend)
+        meta = read_meta(artifact, backend)
+        assert meta['precision'] == 'fp32' and len(meta['classes']) == 80
+        assert meta['preprocess']['resize'] == {'scale': [320, 320], 'keep_ratio': True}
+        out = tmp_path / backend
+        metrics = infer_images(artifact, [SAMPLE], str(out), ann_file=ANN, log=quiet)
+        print(f'{config} {backend}: bbox mAP {metrics["coco/bbox_mAP"]:.3f}, '
+              f'mmdet {reference["coco/bbox_mAP"]:.3f}')
+        assert abs(metrics['coco/bbox_mAP'] - reference['coco/bbox_mAP']) <= 0.01
+        got = json.loads((out / 'results.bbox.json').read_text())
+        pairs = match_detections(expected, got, min_score=0.3)
+        assert len(pairs) >= 8  # the trained model finds the sample's objects
+        for want, have, iou in pairs:
+            assert iou >= 0.99, (want, have)
+            assert abs(want['score'] - have['score']) < 0.01, (want, have)
+        assert len(list(out.glob('*.jpg'))) == 8
+        assert set(json.loads((out / 'detections.json').read_text())) == \
+            {p.name for p in out.glob('*.jpg')}
+
+
+def test_deployed_segmentor_gives_mmsegs_label_maps(repo_root, tmp_path, trained, deployed,
+                                                    cityscapes_sample):
+    options = on_cityscapes_sample(cityscapes_sample)
+    reference = run_test(DEEPLABV3, trained(DEEPLABV3), work_dir=str(tmp_path / 'test'),
+                         out=str(tmp_path / 'mmseg'), cfg_options=options)
+    expected = {p.name: cv2.imread(str(p), cv2.IMREAD_UNCHANGED)
+                for p in (tmp_path / 'mmseg').rglob('*.png')}
+    assert len(expected) == 6
+    for backend in BACKENDS:
+        out = tmp_path / backend
+        metrics = infer_images(deployed(DEEPLABV3, backend), [cityscapes_sample / 'leftImg8bit/val'],
+                               str(out), gt_dir=str(cityscapes_sample / 'gtFine/val'), log=quiet)
+        agree = total = 0
+        for name, want in expected.items():
+            stem = name.replace('_leftImg8bit', '').rsplit('.', 1)[0]
+            have = cv2.imread(str(next((out / 'label_maps').glob(f'{stem}*.png'))),
+                              cv2.IMREAD_UNCHANGED)
+            assert have.shape == want.shape
+            agree += int((have == want).sum())
+            total += want.size
+        print(f'{backend}: {agree / total:.4%} of pixels agree; mIoU '
+              f'{100 * metrics["mIoU"]:.2f} vs mmseg {reference["mIoU"]:.2f}')
+        assert agree / total >= 0.995
+        assert abs(100 * metrics['mIoU'] - reference['mIoU']) < 1.0
+
+
+@pytest.mark.parametrize('backend, float_depthwise', [
+    ('openvino', False), ('openvino', True), ('onnxruntime', False)])
+def test_int8_keeps_most_of_fp32_map(tmp_path, deployed, backend, float_depthwise):
+    fp32 = infer_images(deployed(RETINANET, backend), [SAMPLE], str(tmp_path / 'fp32'),
+                        ann_file=ANN, log=quiet)['coco/bbox_mAP']
+    artifact = deployed(RETINANET, backend, int8=True, float_depthwise=float_depthwise)
+    meta = read_meta(artifact)
+    assert (meta['precision'], meta['float_depthwise']) == ('int8', float_depthwise)
+    assert meta['calibration']['count'] == 8
+    int8 = infer_images(artifact, [SAMPLE], str(tmp_path / 'int8'), ann_file=ANN,
+                        log=quiet)['coco/bbox_mAP']
+    print(f'{backend} float_depthwise={float_depthwise}: fp32 {fp32:.3f}, int8 {int8:.3f}')
+    assert int8 >= 0.8 * fp32
+    if backend == 'openvino':  # NNCF put int8 convolutions into the network
+        import openvino as ov
+        types = {op.get_type_name() for op in
+                 ov.Core().read_model(os.path.join(artifact, 'model.xml')).get_ops()}
+        assert 'FakeQuantize' in types or 'FakeConvert' in types
+
+
+BLOCK_TRAINING_STACK = '''
+import importlib.abc, runpy, sys
+BLOCKED = {'torch', 'torchvision', 'mmcv', 'mmengine', 'mmdet', 'mmseg', 'mmdeploy', 'mmpretrain'}
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.split('.')[0] in BLOCKED:
+            raise ImportError(f'{name} is blocked in this test')
+sys.meta_path.insert(0, Block())
+sys.argv = ['infer_deployed.py'] + sys.argv[1:]
+runpy.run_path('tools/infer_deployed.py', run_name='__main__')
+assert not BLOCKED & {m.split('.')[0] for m in sys.modules}
+'''
+
+
+@pytest.mark.parametrize('backend', BACKENDS)
+def test_runtime_runs_without_torch_or_openmmlab(repo_root, tmp_path, deployed, backend):
+    run = subprocess.run([sys.executable, '-c', BLOCK_TRAINING_STACK,
+                          deployed(RETINANET, backend), SAMPLE, '--out-dir', str(tmp_path),
+                          '--ann-file', ANN], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert 'bbox mAP' in run.stdout
+    assert (tmp_path / 'results.bbox.json').is_file()
+
+
+def _tree(folder):
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob('*')
+            if p.is_file()}
+
+
+def test_bad_exports_are_named_and_leave_out_dir_as_it_was(repo_root, tmp_path, trained,
+                                                           deployed):
+    from ghost_mm.export.deployable import ExportError, export_deployable
+    earlier = tmp_path / 'deploy'
+    earlier.mkdir()
+    (earlier / META_FILE).write_text('{"an": "earlier artifact"}')
+    retinanet_ckpt = trained(RETINANET)
+    cases = [
+        # a checkpoint of another model
+        (dict(config=FASTER_RCNN, checkpoint=retinanet_ckpt), ValueError,
+         [retinanet_ckpt, 'does not fit']),
+        (dict(config=RETINANET, checkpoint=retinanet_ckpt, int8=True,
+              calib_images=str(tmp_path / 'no_such_folder')), FileNotFoundError,
+         ['calibration', 'no_such_folder']),
+        (dict(config=RETINANET, checkpoint=retinanet_ckpt, int8=True), ExportError,
+         ['--calib-images']),
+        (dict(config=RETINANET, checkpoint=str(tmp_path / 'none.pth')), FileNotFoundError,
+         ['none.pth']),
+        (dict(config=RETINANET, checkpoint=retinanet_ckpt, backend='tensorrt'), ArtifactError,
+         ['tensorrt', 'onnxruntime']),
+    ]
+    empty = tmp_path / 'empty'
+    empty.mkdir()
+    (empty / 'notes.txt').write_text('no images here')
+    cases.append((dict(config=RETINANET, checkpoint=retinanet_ckpt, int8=True,
+                       calib_images=str(empty)), FileNotFoundError, ['holds no image', 'empty']))
+    before = _tree(tmp_path)
+    for kwargs, error, words in cases:
+        kwargs.setdefault('backend', 'onnxruntime')
+        with pytest.raises(error) as info:
+            export_deployable(out_dir=str(earlier), log=quiet, **kwargs)
+        for word in words:
+            assert word in str(info.value), (word, str(info.value))
+        assert _tree(tmp_path) == before  # the earlier artifact untouched, no leftovers
+        assert sorted(os.listdir(tmp_path)) == sorted(['deploy', 'empty'])
+    (tmp_path / 'other').mkdir()
+    (tmp_path / 'other' / 'thesis.tex').write_text('keep me')
+    with pytest.raises(ExportError, match='not a deployed model'):
+        export_deployable(RETINANET, retinanet_ckpt, str(tmp_path / 'other'), log=quiet)
+    assert (tmp_path / 'other' / 'thesis.tex').read_text() == 'keep me'
+
+
+def test_bad_runtime_inputs_are_named(tmp_path, deployed):
+    artifact = tmp_path / 'artifact'
+    source = deployed(RETINANET, 'onnxruntime')
+    artifact.mkdir()
+    for name in os.listdir(source):
+        (artifact / name).symlink_to(os.path.join(source, name))
+    meta = json.loads((artifact / META_FILE).read_text())
+    with pytest.raises(ArtifactError, match="made for backend 'onnxruntime', not 'openvino'"):
+        read_meta(str(artifact), 'openvino')
+    (artifact / META_FILE).unlink()
+    (artifact / META_FILE).write_text(json.dumps({**meta, 'backend': 'openvino'}))
+    with pytest.raises(ArtifactError, match='model.xml is missing'):
+        DeployedModel(str(artifact))
+    (artifact / META_FILE).write_text(json.dumps({**meta, 'format_version': 99}))
+    with pytest.raises(ArtifactError, match='format_version 99'):
+        DeployedModel(str(artifact))
+    with pytest.raises(ArtifactError, match='not a deployed model'):
+        DeployedModel(str(tmp_path))
+    images = tmp_path / 'images'
+    images.mkdir()
+    (images / 'broken.jpg').write_bytes(b'not a jpeg')
+    with pytest.raises(ValueError, match='broken.jpg could not be decoded'):
+        infer_images(source, [str(images)], str(tmp_path / 'out'), log=quiet)
+    with pytest.raises(FileNotFoundError, match='missing.jpg'):
+        infer_images(source, [str(images / 'missing.jpg')], str(tmp_path / 'out'), log=quiet)
+
+
+def test_artifact_for_a_runtime_not_installed_says_which(repo_root, deployed, tmp_path):
+    code = ("import sys; sys.modules['openvino'] = None\n"
+            "from ghost_mm.runtime import ArtifactError, DeployedModel\n"
+            "try:\n    DeployedModel(sys.argv[1])\n"
+            "except ArtifactError as err:\n    print(err)")
+    run = subprocess.run([sys.executable, '-c', code, deployed(RETINANET, 'openvino')],
+                         capture_output=True, text=True, check=True)
+    assert 'was made for openvino' in run.stdout and 'pip install openvino' in run.stdout
