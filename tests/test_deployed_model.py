@@ -75,6 +75,43 @@ def test_deployed_detector_gives_mmdets_answers(repo_root, tmp_path, trained, de
             {p.name for p in out.glob('*.jpg')}
 
 
+def test_deployed_v3_detector_gives_mmdets_answers(repo_root, tmp_path, trained):
+    """GhostNetV3 (branches merged inside the export): the trained V1 neck and
+    head (class biases raised, so that there are many boxes) on a V3 backbone
+    with randomised BN: arbitrary boxes, which must be the same boxes."""
+    import torch
+    from ghost_mm.checkpoint import load_weights_file, runner_checkpoint_globals, unwrap_state_dict
+    from ghost_mm.export.deployable import export_deployable
+    from ghost_mm.registry import scope_models
+    from ghost_mm.runner import load_config
+    from helpers import randomise_bn
+    v3 = {'model.backbone.version': 'v3'}
+    model = scope_models('mmdet').build(load_config(RETINANET, v3).model)
+    randomise_bn(model.backbone)  # every branch's BN too
+    with runner_checkpoint_globals():
+        trained_v1 = unwrap_state_dict(load_weights_file(trained(RETINANET)))
+    state = {k: v for k, v in model.state_dict().items() if k.startswith('backbone.')}
+    state.update({k: v for k, v in trained_v1.items() if not k.startswith('backbone.')})
+    state['bbox_head.retina_cls.bias'] = state['bbox_head.retina_cls.bias'] + 2.0
+    checkpoint = tmp_path / 'v3.pth'
+    torch.save({'state_dict': state}, checkpoint)
+    reference = run_test(RETINANET, str(checkpoint), work_dir=str(tmp_path / 'test'),
+                         out=str(tmp_path / 'mmdet'), cfg_options=v3)
+    expected = json.loads((tmp_path / 'mmdet.bbox.json').read_text())
+    export_deployable(RETINANET, str(checkpoint), str(tmp_path / 'deployed'), 'onnxruntime',
+                      cfg_options=v3, log=quiet)
+    out = tmp_path / 'result'
+    metrics = infer_images(str(tmp_path / 'deployed'), [SAMPLE], str(out), ann_file=ANN,
+                           log=quiet)
+    assert abs(metrics['coco/bbox_mAP'] - reference['coco/bbox_mAP']) <= 0.01
+    pairs = match_detections(expected, json.loads((out / 'results.bbox.json').read_text()),
+                             min_score=0.05)
+    print(f'V3: {len(pairs)} boxes of mmdet matched, bbox mAP {metrics["coco/bbox_mAP"]:.3f}')
+    assert len(pairs) >= 20
+    for want, have, iou in pairs:
+        assert iou >= 0.99 and abs(want['score'] - have['score']) < 0.01, (want, have, iou)
+
+
 def test_deployed_segmentor_gives_mmsegs_label_maps(repo_root, tmp_path, trained, deployed,
                                                     cityscapes_sample):
     options = on_cityscapes_sample(cityscapes_sample)

@@ -11,6 +11,8 @@ tools/infer_deployed.py or ghost_mm.runtime.DeployedModel (no torch needed).
 import argparse
 import sys
 
+from mmengine.config import DictAction
+
 from ghost_mm.runtime.artifact import BACKENDS
 
 
@@ -27,6 +29,9 @@ def main(argv=None):
                         help='use at most this many calibration images')
     parser.add_argument('--float-depthwise', action='store_true',
                         help='with --int8: keep depthwise convs in floating point')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
+                        help='override config settings, as in mmdet/mmseg tools '
+                             '(e.g. model.backbone.version=v3)')
     args = parser.parse_args(argv)
     if args.float_depthwise and not args.int8:
         parser.error('--float-depthwise is an --int8 option')
@@ -34,7 +39,8 @@ def main(argv=None):
     from ghost_mm.export.deployable import export_deployable
     try:
         export_deployable(args.config, args.checkpoint, args.out, args.backend, args.int8,
-                          args.calib_images, args.float_depthwise, args.calib_limit)
+                          args.calib_images, args.float_depthwise, args.calib_limit,
+                          args.cfg_options)
     except (CheckpointError, FileNotFoundError, ValueError) as err:
         sys.exit(f'error: {err}')
 

@@ -230,7 +230,8 @@ def _move_into_place(staging, out_dir):
 
 
 def export_deployable(config, checkpoint, out_dir, backend='onnxruntime', int8=False,
-                      calib_images=None, float_depthwise=False, calib_limit=300, log=print):
+                      calib_images=None, float_depthwise=False, calib_limit=300,
+                      cfg_options=None, log=print):
     """Write the deployable artifact of ``config`` + ``checkpoint`` into
     ``out_dir`` (the network file and deploy.json); returns deploy.json's
     content. Built in a hidden folder beside ``out_dir`` and moved into place
@@ -244,6 +245,8 @@ def export_deployable(config, checkpoint, out_dir, backend='onnxruntime', int8=F
                           'model will see (a few dozen to a few hundred)')
     _check_out_dir(out_dir)
     cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
     scope = cfg.get('default_scope', 'mmdet')
     if scope not in TASK_OF_SCOPE:
         raise ExportError(f'{config}: default_scope {scope!r}; deployable are mmdet detectors '
@@ -278,7 +281,8 @@ def export_deployable(config, checkpoint, out_dir, backend='onnxruntime', int8=F
                              'labels (1xN)'] if task == 'detection'
                             else ['label_map (1x1xHxW int64)']),
                 'dataset': conventions,
-                'source': {'config': osp.abspath(config), 'checkpoint': osp.abspath(checkpoint),
+                'source': {'config': osp.abspath(config), 'cfg_options': cfg_options or {},
+                           'checkpoint': osp.abspath(checkpoint),
                            'checkpoint_sha256': _sha256(checkpoint)},
                 'versions': _versions(backend)}
         write_meta(staging, meta)
