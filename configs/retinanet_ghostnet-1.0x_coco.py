@@ -4,7 +4,8 @@ _base_ = './retinanet_ghostnet_coco.py'
 
 from ghost_mm.models.ghostnet import level_channels
 
+widen_factor = 1.0  # the variable too, so that a dump of this config says 1.0
 model = dict(
-    backbone=dict(widen_factor=1.0,
+    backbone=dict(widen_factor=widen_factor,
                   init_cfg=dict(checkpoint='checkpoints/ghostnet_1.0x.pth')),
-    neck=dict(in_channels=list(level_channels(1.0, (1, 2, 3, 4)))))
+    neck=dict(in_channels=list(level_channels(widen_factor, (1, 2, 3, 4)))))

@@ -38,7 +38,10 @@ CITYSCAPES_HELP = (
 PRETRAINED_HELP = (
     'Convert an official or timm GhostNet ImageNet checkpoint with\n'
     '  python tools/convert_checkpoint.py SRC.pth {path}\n'
-    'or train from scratch: --cfg-options model.backbone.init_cfg=None')
+    'or train from scratch (README: "Train from scratch"), which also needs every level\n'
+    'unfrozen and BN statistics learned:\n'
+    '  --cfg-options model.backbone.init_cfg=None model.backbone.frozen_stages=-1 '
+    'model.backbone.norm_eval=False')
 
 
 class MissingInputError(FileNotFoundError):

@@ -15,11 +15,15 @@ import inspect
 import math
 import os
 import os.path as osp
+import re
 import textwrap
+import uuid
+import warnings
 from typing import NamedTuple
 
 import torch
 from mmengine.config import Config
+from mmengine.logging import MessageHub
 from mmengine.model import revert_sync_batchnorm
 
 from .models.ghostnet import GhostNet, level_channels
@@ -433,6 +437,12 @@ def _swap(src, widen_factor, pretrained, version, base):
         pretrained = default_pretrained(widen_factor, version)
     if pretrained:
         backbone['init_cfg'] = dict(type='Pretrained', checkpoint=pretrained)
+    else:  # from scratch: every level learns, and BN learns its statistics
+        for key, value in (('frozen_stages', -1), ('norm_eval', False)):
+            if backbone.get(key, value) != value:
+                notes.append(f'{key}={backbone[key]!r} of {old_type} set to {value!r}: '
+                             f'no ImageNet weights to keep')
+            backbone[key] = value
     old_weights = (old_backbone.get('init_cfg') or {}).get('checkpoint')
     if old_weights:
         notes.append(f'{old_type} weights {old_weights} replaced by '
@@ -464,10 +474,12 @@ def _swap(src, widen_factor, pretrained, version, base):
                       f'makes it from an official or timm checkpoint).')
     else:
         header.append('No ImageNet weights: the backbone starts from random init.')
-    text = _render(base, diff, header)
     cfg = Config.fromstring(_render(_absolute_base(src), diff, header), '.py')
-    _check_runs(cfg, registry, src)
-    return SwapResult(cfg, diff, notes, text)
+    unchecked = _check_runs(cfg, registry, src)
+    if unchecked:
+        notes.append(unchecked)
+        header.append(unchecked)
+    return SwapResult(cfg, diff, notes, _render(base, diff, header))
 
 
 def _demo_batch(cfg, size):
@@ -490,19 +502,50 @@ def _demo_batch(cfg, size):
                 data_samples=samples)
 
 
+def _runner_message_hub(cfg):
+    """A fresh MessageHub holding what the Runner's loops set before the
+    first step (heads such as TOOD's read the epoch, YOLOX's the iteration),
+    made the current instance: the check does not depend on, or leak into,
+    state left by whatever ran before in the process."""
+    hub = MessageHub.get_instance(f'ghost_mm-swap-check-{uuid.uuid4().hex}')
+    train_cfg = cfg.get('train_cfg') or {}
+    for key, value in (('epoch', 0), ('iter', 0), ('max_epochs', train_cfg.get('max_epochs')),
+                       ('max_iters', train_cfg.get('max_iters'))):
+        if value is not None:
+            hub.update_info(key, value)
+    return hub
+
+
+# import names whose pip package is named otherwise
+PIP_NAMES = {'sklearn': 'scikit-learn', 'cv2': 'opencv-python', 'PIL': 'Pillow',
+             'skimage': 'scikit-image'}
+
+
 def _check_runs(cfg, registry, src):
     """Build the swapped model and compute its training losses on a tiny
     batch, so that a config with a part that still expects the old backbone
-    (e.g. mmseg's JPU hands backbone outputs on to the heads) is refused."""
+    (e.g. mmseg's JPU hands backbone outputs on to the heads) is refused.
+    Returns a note when an optional package the model needs is missing (the
+    check could not run; the swap itself stands), else None."""
     model_cfg = copy.deepcopy(cfg.model)
     model_cfg['backbone'].pop('init_cfg', None)
     scope = cfg.default_scope
     data = _demo_batch(cfg, CHECK_SIZE[scope])
+    _runner_message_hub(cfg)
     try:
         model = revert_sync_batchnorm(registry.build(model_cfg))
         with torch.no_grad():
             data = model.data_preprocessor(data, True)
             model(**data, mode='loss')
+    except ImportError as e:
+        # a plain ImportError (mmdet's PAA) may only say 'pip install X' in its text
+        named = re.search(r'pip install (\w[\w.-]*)', str(e))
+        package = (e.name or (named.group(1) if named else str(e))).split('.')[0]
+        note = (f'NOT CHECKED: the model needs the package {package!r}, which is not '
+                f'installed (pip install {PIP_NAMES.get(package, package)}); the swapped '
+                f'config was written without its loss check')
+        warnings.warn(f'{src}: {note}')
+        return note
     except Exception as e:
         raise SwapError(f'{src}: with GhostNet in place the model does not run '
                         f'({type(e).__name__}: {e}); some part of it still expects '

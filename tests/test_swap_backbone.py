@@ -5,6 +5,7 @@ import logging
 import os.path as osp
 import subprocess
 import sys
+import uuid
 
 import pytest
 import torch
@@ -106,7 +107,8 @@ def _batch(cfg):
 
 def _train_step_and_infer(cfg, infer=True):
     MODELS = scope_models(cfg.default_scope)
-    hub = MessageHub.get_current_instance()  # YOLOX/TOOD read the iteration/epoch
+    # YOLOX/TOOD read the iteration/epoch: a fresh hub, nothing left by other tests
+    hub = MessageHub.get_instance(f'swap-test-{uuid.uuid4().hex}')
     hub.update_info('iter', 0)
     hub.update_info('epoch', 0)
     data = _batch(cfg)
@@ -235,3 +237,40 @@ def test_bad_inputs_are_named(tmp_path):
     ghost = osp.join(osp.dirname(osp.dirname(__file__)), 'configs', 'retinanet_ghostnet_coco.py')
     with pytest.raises(SwapError, match='already GhostNet'):
         swap_backbone(ghost)
+
+
+def test_no_pretrained_swap_unfreezes_the_backbone():
+    result = swap_backbone('mmdet::retinanet/retinanet_r50_fpn_1x_coco.py', pretrained=None)
+    backbone = result.cfg.model.backbone
+    assert backbone.frozen_stages == -1 and backbone.norm_eval is False
+    assert 'init_cfg' not in backbone
+    assert any('frozen_stages=1' in n and 'no ImageNet weights' in n for n in result.notes)
+    assert 'frozen_stages=-1' in result.text and 'norm_eval=False' in result.text
+
+
+def test_swap_check_sets_up_what_the_runner_would(tmp_path):
+    """TOOD reads the epoch from mmengine's MessageHub: in a fresh process
+    (no hub state left by anything) the swap check must still run it."""
+    code = ("from ghost_mm.swap import swap_backbone\n"
+            "swap_backbone('mmdet::tood/tood_r50_fpn_1x_coco.py', pretrained=None)\n"
+            "print('swapped')")
+    run = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+    assert run.returncode == 0 and 'swapped' in run.stdout, run.stderr[-2000:]
+
+
+def test_missing_optional_package_is_named_and_the_swap_still_written(tmp_path):
+    """PAA's loss imports scikit-learn: without it the check cannot run,
+    which is said as such (which package, how to install), not blamed on
+    the backbone; the config is written, marked unchecked."""
+    dst = tmp_path / 'paa.py'
+    code = ("import sys, warnings; sys.modules['sklearn'] = None\n"
+            "from ghost_mm.swap import write_swapped_config\n"
+            "with warnings.catch_warnings(record=True) as caught:\n"
+            "    warnings.simplefilter('always')\n"
+            f"    result = write_swapped_config('mmdet::paa/paa_r50_fpn_1x_coco.py', {str(dst)!r},"
+            " pretrained=None)\n"
+            "print([str(w.message) for w in caught if 'NOT CHECKED' in str(w.message)])")
+    run = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert 'pip install scikit-learn' in run.stdout
+    assert dst.is_file() and 'NOT CHECKED' in dst.read_text()

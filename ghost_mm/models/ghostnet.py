@@ -4,6 +4,8 @@ Module and parameter names are those of the official code and timm
 (``conv_stem``, ``bn1``, ``blocks.{group}.{block}...``), so their ImageNet
 checkpoints load without renaming.
 """
+import logging
+
 import torch
 import torch.nn as nn
 import torch.utils.checkpoint as cp
@@ -45,6 +47,13 @@ VERSIONS = ('v1', 'v2', 'v3')
 # V2 and V3 gate the expanding Ghost module of every block from the third on
 # (counting all 16 blocks) with DFC attention, as the official code and timm do.
 DFC_FROM_BLOCK = 2
+FROM_SCRATCH_WARNING = (
+    'GhostNet starts from random weights (init_cfg is not Pretrained), yet '
+    'frozen_stages={} keeps the frozen levels at their random values and '
+    'norm_eval={} keeps BN statistics at their initial values: settings for '
+    'ImageNet weights, which cripple training from scratch. Unless a checkpoint '
+    'is loaded next (load_from, --resume), set model.backbone.frozen_stages=-1 '
+    'and model.backbone.norm_eval=False (README: "Train from scratch").')
 
 
 def level_channels(widen_factor=1.0, out_indices=tuple(range(NUM_LEVELS))):
@@ -324,6 +333,9 @@ class GhostNet(BaseModule):
             print_log(f'GhostNet: loaded {cfg["checkpoint"]}', logger='current')
             self._is_init = True
             return
+        if self.frozen_stages >= 0 or self.norm_eval:
+            print_log(FROM_SCRATCH_WARNING.format(self.frozen_stages, self.norm_eval),
+                      logger='current', level=logging.WARNING)
         super().init_weights()
 
     def train(self, mode=True):
