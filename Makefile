@@ -14,9 +14,10 @@ $(STAMP): pyproject.toml Makefile tools/install_mmcv.sh
 	# setuptools<81: mmcv's build and mmengine's `mmdet::` config lookup import pkg_resources
 	$(BIN)/pip install --quiet "setuptools<81" wheel torch==2.14.1 torchvision==0.29.1
 	bash tools/install_mmcv.sh $(VENV)
-	# mmdeploy pins protobuf<=3.20.2, which onnx>=1.16 cannot use: its other needs come from the deploy extra
-	$(BIN)/pip install --quiet --no-deps mmdeploy==1.3.1
 	$(BIN)/pip install --quiet -e ".[tests]" "setuptools<81"
+	# last, without its pins: mmdeploy wants protobuf<=3.20.2, which onnx>=1.16 cannot
+	# use (it runs with the newer one); its other needs come from the deploy extra
+	$(BIN)/pip install --quiet --no-deps mmdeploy==1.3.1
 	touch $(STAMP)
 
 QUICKSTART := configs/quickstart/retinanet_ghostnet_coco-sample.py

@@ -46,28 +46,8 @@ def _ghostnet(width, form, version='v1'):
     model = GhostNet(widen_factor=width, out_indices=(1, 2, 3, 4, 5),  # all blocks
                      version=version).eval()
     if form == 'onnxruntime':
-        return _onnxruntime(model)
+        return _runtime(model, 'onnxruntime')
     return to_deploy(model) if form == 'deployed' else model
-
-
-def _onnxruntime(model):
-    """The deploy form exported (dynamic H x W) and run by onnxruntime on as
-    many threads as torch uses; called like a module, returns numpy arrays."""
-    import tempfile
-
-    import onnxruntime as ort
-
-    from ghost_mm.deploy import fuse_conv_bn
-    from ghost_mm.export import export_onnx
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = torch.get_num_threads()
-    options.inter_op_num_threads = 1
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, 'model.onnx')
-        export_onnx(fuse_conv_bn(model), path, (1, 3, 224, 224))
-        session = ort.InferenceSession(path, options, providers=['CPUExecutionProvider'])
-    return lambda x: session.run(None, {'input': x.numpy()})
 
 
 def _timm(channels_last, name='ghostnet_100'):
@@ -107,8 +87,8 @@ def _calibration_batches(size):
 _SIZE = {}  # set by main(): the input size being timed (int8 calibration, OpenVINO shape)
 
 
-def _runtime(width, runtime, precision='fp32', float_depthwise=False, openvino_precision=None):
-    """The deployed backbone exported to ONNX and run by ``runtime``
+def _runtime(model, runtime, precision='fp32', float_depthwise=False, openvino_precision=None):
+    """``model``'s deploy form exported to ONNX (dynamic H x W) and run by ``runtime``
     ('onnxruntime' or 'openvino') in ``precision`` ('fp32', 'bf16': OpenVINO's
     inference precision; 'int8': post-training quantised, calibrated on the
     sample's images; ``openvino_precision`` for what int8 leaves in floating
@@ -119,8 +99,6 @@ def _runtime(width, runtime, precision='fp32', float_depthwise=False, openvino_p
     from ghost_mm.deploy import fuse_conv_bn
     from ghost_mm.export import export_onnx
     from ghost_mm.export.quantize import quantize_onnxruntime, quantize_openvino
-    from ghost_mm.models.ghostnet import GhostNet
-    model = GhostNet(widen_factor=width, out_indices=(1, 2, 3, 4, 5)).eval()
     threads = torch.get_num_threads()
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, 'model.onnx')
@@ -135,7 +113,7 @@ def _runtime(width, runtime, precision='fp32', float_depthwise=False, openvino_p
             options = ort.SessionOptions()
             options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
             session = ort.InferenceSession(path, options, providers=['CPUExecutionProvider'])
-            return lambda x: session.run(None, {'input': x.numpy()})
+            return lambda x: session.run(None, {'input': x.numpy()})  # numpy arrays out
         import openvino as ov
         network = ov.convert_model(path)
         network.reshape({0: [1, 3, *_SIZE.get('size', (224, 224))]})
@@ -166,16 +144,19 @@ MODELS = {
     'mmdet MobileNetV2': (_mobilenet_v2, False),
 }
 # --runtimes: the deployed 1.0x backbone on the deploy runtimes
+def _ghostnet_on(runtime, *args, **kwargs):
+    return lambda: _runtime(_ghostnet(1.0, 'eager'), runtime, *args, **kwargs)
+
+
 RUNTIME_MODELS = {
-    'ghost_mm GhostNet 1.0x OpenVINO fp32': (lambda: _runtime(1.0, 'openvino'), False),
-    'ghost_mm GhostNet 1.0x OpenVINO bf16': (lambda: _runtime(1.0, 'openvino', 'bf16'), False),
-    'ghost_mm GhostNet 1.0x OpenVINO int8': (lambda: _runtime(1.0, 'openvino', 'int8'), False),
+    'ghost_mm GhostNet 1.0x OpenVINO fp32': (_ghostnet_on('openvino'), False),
+    'ghost_mm GhostNet 1.0x OpenVINO bf16': (_ghostnet_on('openvino', 'bf16'), False),
+    'ghost_mm GhostNet 1.0x OpenVINO int8': (_ghostnet_on('openvino', 'int8'), False),
     'ghost_mm GhostNet 1.0x OpenVINO int8 + bf16': (
-        lambda: _runtime(1.0, 'openvino', 'int8', openvino_precision='bf16'), False),
+        _ghostnet_on('openvino', 'int8', openvino_precision='bf16'), False),
     'ghost_mm GhostNet 1.0x OpenVINO int8, float depthwise': (
-        lambda: _runtime(1.0, 'openvino', 'int8', True), False),
-    'ghost_mm GhostNet 1.0x onnxruntime int8': (
-        lambda: _runtime(1.0, 'onnxruntime', 'int8'), False),
+        _ghostnet_on('openvino', 'int8', True), False),
+    'ghost_mm GhostNet 1.0x onnxruntime int8': (_ghostnet_on('onnxruntime', 'int8'), False),
 }
 MODELS.update(RUNTIME_MODELS)
 OURS = 'ghost_mm GhostNet 1.0x deployed'

@@ -35,8 +35,9 @@ def quantize_onnxruntime(src, dst, batches, float_depthwise):
     import onnx
     from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType,
                                           quantize_static)
-    input_name = onnx.load(src, load_external_data=False).graph.input[0].name
-    excluded = depthwise_conv_names(onnx.load(src)) if float_depthwise else []
+    model = onnx.load(src)
+    input_name = model.graph.input[0].name
+    excluded = depthwise_conv_names(model) if float_depthwise else []
 
     class Reader(CalibrationDataReader):
         def __init__(self):

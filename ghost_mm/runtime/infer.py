@@ -14,18 +14,16 @@ from .results import (coco_bbox_map, coco_results, detections_to_json, draw_dete
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 
 
-def collect_images(inputs, suffix=None):
+def collect_images(inputs):
     """Image files named in ``inputs`` (files, or folders searched
-    recursively for image extensions, or ``suffix`` if given), sorted."""
+    recursively for image extensions, sorted)."""
     found = []
     for item in inputs:
         if osp.isdir(item):
             inside = sorted(osp.join(root, name) for root, _, names in os.walk(item)
-                            for name in names
-                            if (name.endswith(suffix) if suffix
-                                else name.lower().endswith(IMAGE_EXTENSIONS)))
+                            for name in names if name.lower().endswith(IMAGE_EXTENSIONS))
             if not inside:
-                raise FileNotFoundError(f'{item} holds no image ({suffix or ", ".join(IMAGE_EXTENSIONS)})')
+                raise FileNotFoundError(f'{item} holds no image ({", ".join(IMAGE_EXTENSIONS)})')
             found.extend(inside)
         elif osp.isfile(item):
             found.append(item)
