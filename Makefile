@@ -31,7 +31,7 @@ demo: $(STAMP)
 	$(BIN)/python tools/demo.py $(QUICKSTART) $(QUICKSTART_DIR)/iter_150.pth \
 		samples/coco/train2017/000000172123.jpg samples/coco/train2017/000000187334.jpg \
 		--out-dir $(QUICKSTART_DIR)/demo
-	@echo "pictures: $(QUICKSTART_DIR)/demo/*.png, curves: $(QUICKSTART_DIR)/training_curves.png"
+	@echo "pictures: $(QUICKSTART_DIR)/demo/, curves: $(QUICKSTART_DIR)/training_curves.png"
 
 SEG_QUICKSTART := configs/quickstart/deeplabv3_ghostnet_cityscapes-sample.py
 SEG_DIR := work_dirs/quickstart_seg
@@ -45,7 +45,7 @@ demo-seg: $(STAMP)
 	$(BIN)/python tools/demo.py $(SEG_QUICKSTART) $(SEG_DIR)/iter_800.pth \
 		data/cityscapes_sample/leftImg8bit/val/frankfurt/frankfurt_000000_000019_leftImg8bit.png \
 		--out-dir $(SEG_DIR)/demo
-	@echo "pictures: $(SEG_DIR)/demo/*.png, $(SEG_DIR)/show/, curves: $(SEG_DIR)/training_curves.png"
+	@echo "pictures: $(SEG_DIR)/demo/, $(SEG_DIR)/show/, curves: $(SEG_DIR)/training_curves.png"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q tests

@@ -23,9 +23,17 @@ def _load_image(path):
     return image
 
 
-def draw_predictions(config, checkpoint, images, out_dir, score_thr=0.3, device='cpu'):
+def draw_predictions(config, checkpoint, images, out_dir, score_thr=0.3, device='cpu',
+                     log=print):
     """Run the model of ``config`` + ``checkpoint`` on ``images`` and write
-    one PNG per image into ``out_dir``; returns the written paths."""
+    one picture per image into ``out_dir``, named as the input (its file name
+    and format, so that ``a.jpg`` and ``a.png`` do not overwrite each other);
+    says which images got no box scoring ``score_thr``. Returns the written
+    paths."""
+    names = [osp.basename(p) for p in images]
+    if len(set(names)) != len(names):
+        raise ValueError('two images share a file name, and pictures are named after the '
+                         'input files: draw them into different --out-dir folders')
     cfg = Config.fromfile(config)
     scope = cfg.get('default_scope', 'mmdet')
     if scope == 'mmseg':
@@ -38,16 +46,21 @@ def draw_predictions(config, checkpoint, images, out_dir, score_thr=0.3, device=
         cfg.model.backbone.init_cfg = None  # the checkpoint holds the weights
     with runner_checkpoint_globals():
         model = init(cfg, checkpoint, device=device)
-    # visualizers are named singletons: a fresh name per call
-    visualizer = VISUALIZERS.build({**cfg.visualizer, 'name': f'demo-{uuid.uuid4().hex}'})
+    # visualizers are named singletons: a fresh name per call; no storage
+    # backends (the config's LocalVisBackend warns without a save_dir, and the
+    # pictures are written to out_file)
+    visualizer = VISUALIZERS.build({**cfg.visualizer, 'name': f'demo-{uuid.uuid4().hex}',
+                                    'vis_backends': None})
     visualizer.dataset_meta = model.dataset_meta
     os.makedirs(out_dir, exist_ok=True)
     written = []
     for path in images:
         image = _load_image(path)  # decoded once: the model and the picture share it
         result = inference(model, image)
-        out_file = osp.join(out_dir, osp.splitext(osp.basename(path))[0] + '.png')
+        out_file = osp.join(out_dir, osp.basename(path))
         extra = {} if scope == 'mmseg' else {'pred_score_thr': score_thr}
+        if scope != 'mmseg' and not (result.pred_instances.scores >= score_thr).any():
+            log(f'{osp.basename(path)}: no box scores {score_thr} or more')
         visualizer.add_datasample(osp.basename(path), mmcv.bgr2rgb(image), data_sample=result,
                                   draw_gt=False, show=False, out_file=out_file, **extra)
         written.append(out_file)

@@ -1,0 +1,29 @@
+"""tools/demo.py's function: pictures named as their inputs (no clash between
+a.jpg and a.png), a word for images without a box, no storage-backend warning."""
+import os
+import shutil
+import warnings
+
+import cv2
+import numpy as np
+
+from conftest import RETINANET
+from ghost_mm.inference import draw_predictions
+
+
+def test_demo_keeps_names_and_says_when_no_box(repo_root, tmp_path, trained):
+    inputs = tmp_path / 'in'
+    inputs.mkdir()
+    shutil.copy('samples/coco/train2017/000000172123.jpg', inputs / 'a.jpg')  # an apple, 0.99
+    cv2.imwrite(str(inputs / 'a.png'), np.full((240, 320, 3), 127, np.uint8))  # nothing
+    messages = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        written = draw_predictions(RETINANET, trained(RETINANET),
+                                   [str(inputs / 'a.jpg'), str(inputs / 'a.png')],
+                                   str(tmp_path / 'out'), score_thr=0.9, log=messages.append)
+    assert sorted(os.path.basename(p) for p in written) == ['a.jpg', 'a.png']
+    for path in written:
+        assert cv2.imread(path).shape == cv2.imread(str(inputs / os.path.basename(path))).shape
+    assert messages == ['a.png: no box scores 0.9 or more']
+    assert not [w for w in caught if 'LocalVisBackend' in str(w.message)]
