@@ -12,11 +12,13 @@ config, plus what those tools lack here:
 * a loss/metric curve picture written to the work dir after training.
 """
 import json
+import logging
 import os
 import os.path as osp
 import uuid
 
 from mmengine.config import Config, DictAction
+from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 from .checkpoint import runner_checkpoint_globals
@@ -50,6 +52,7 @@ class MissingInputError(FileNotFoundError):
 
 
 ANNOTATION_CHECK_MAX_BYTES = 64 << 20  # parse smaller json files up front
+DATASET_LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
 
 def _annotation_problem(path):
@@ -106,8 +109,7 @@ def _help_for(dataset_type, root):
     return ''
 
 
-def missing_inputs(cfg, loaders=('train_dataloader', 'val_dataloader', 'test_dataloader'),
-                   check_pretrained=True):
+def missing_inputs(cfg, loaders=DATASET_LOADERS, check_pretrained=True):
     """Messages for every dataset path or pretrained file ``cfg`` names but
     the disk lacks, or annotation file that is empty or unreadable, each
     dataset's layout help once at the end (empty list: all is well)."""
@@ -140,11 +142,44 @@ def missing_inputs(cfg, loaders=('train_dataloader', 'val_dataloader', 'test_dat
     return problems + [h for h in helps if h]
 
 
+def class_mismatches(cfg, loaders=DATASET_LOADERS):
+    """Warnings for datasets whose configured ``metainfo.classes`` are not
+    the categories of their COCO annotation file: mmdet maps the configured
+    names it finds, in order, to labels 0..n-1, so a configured class the file
+    lacks shifts the labels of the rest silently."""
+    found = []
+    for loader, ds in _dataset_cfgs(cfg, loaders):
+        classes = (ds.get('metainfo') or {}).get('classes')
+        path = osp.join(ds.get('data_root') or '', ds.get('ann_file') or '')
+        if not classes or not path.endswith('.json') or not osp.isfile(path) or \
+                osp.getsize(path) > ANNOTATION_CHECK_MAX_BYTES:
+            continue
+        try:
+            with open(path) as f:
+                names = [c['name'] for c in json.load(f).get('categories', [])]
+        except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
+            continue  # _annotation_problem reports unreadable files
+        absent = [c for c in classes if c not in names]
+        unused = [n for n in names if n not in classes]
+        if absent:
+            found.append(f'{loader}: configured classes {absent} are not categories of {path} '
+                         f'(its categories: {names}; configured: {list(classes)}): mmdet '
+                         f'gives labels to the classes it finds in order, so the labels of '
+                         f'the others shift. Make metainfo.classes the file\'s category names.')
+        elif unused:
+            more = f' and {len(unused) - 10} more' if len(unused) > 10 else ''
+            found.append(f'{loader}: categories {unused[:10]}{more} of {path} are not in the '
+                         f'configured classes {list(classes)}: their objects are ignored.')
+    return found
+
+
 def check_inputs(cfg, **kwargs):
     problems = missing_inputs(cfg, **kwargs)
     if problems:
         raise MissingInputError(
             f'{cfg.filename} cannot run:\n' + '\n\n'.join(problems))
+    for warning in class_mismatches(cfg, kwargs.get('loaders', DATASET_LOADERS)):
+        print_log(warning, logger='current', level=logging.WARNING)
 
 
 def load_config(config, cfg_options=None, work_dir=None, launcher='none'):

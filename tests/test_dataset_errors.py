@@ -65,3 +65,26 @@ def test_unusable_annotation_file(sample_copy, tmp_path, content, words):
     with pytest.raises(MissingInputError, match=re.escape(words)) as info:
         run_train(QUICKSTART, work_dir=str(tmp_path / 'run'), cfg_options=_options(sample_copy))
     assert str(ann) in str(info.value)
+
+
+def test_configured_classes_the_annotation_file_lacks_are_warned(sample_copy, tmp_path):
+    """mmdet maps the configured class names it finds to labels in order:
+    ('human', 'car') over a file without 'human' makes every car label 0."""
+    import uuid
+    from mmengine.logging import MMLogger
+    from ghost_mm.runner import check_inputs, class_mismatches, load_config
+
+    def config(classes):
+        return load_config(QUICKSTART, _options(
+            sample_copy, **{'train_dataloader.dataset.metainfo': dict(classes=classes)}))
+    ann = f'{sample_copy}/annotations/instances_train2017.json'
+    (shifting,) = class_mismatches(config(('human', 'car')), loaders=('train_dataloader',))
+    assert "configured classes ['human']" in shifting and ann in shifting
+    assert "'car'" in shifting and "'person'" in shifting  # both lists named
+    (subset,) = class_mismatches(config(('person', 'car')), loaders=('train_dataloader',))
+    assert 'are not in the configured classes' in subset and 'and 68 more' in subset
+    assert class_mismatches(load_config(QUICKSTART, _options(sample_copy))) == []  # COCO's own
+    log_file = tmp_path / 'check.log'
+    MMLogger.get_instance(f'test-{uuid.uuid4().hex}', log_file=str(log_file))
+    check_inputs(config(('human', 'car')), loaders=('train_dataloader',))
+    assert "configured classes ['human']" in log_file.read_text()
