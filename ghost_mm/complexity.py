@@ -69,3 +69,14 @@ def backbone_report(backbone_kwargs, input_shape=(224, 224)):
         numbers = measure(model, shape)
         rows.append((what, numbers['params'], numbers['flops'], numbers['flops_all']))
     return rows
+
+
+def model_report(cfg, input_shape):
+    """Row ``(what, params, flops, flops_all)`` for the config's whole network
+    (backbone, neck, heads; their tensors, no post-processing), counted in
+    the deploy form as the backbone rows are (BN folded, V3 merged)."""
+    from .export import TensorGraph, load_model
+    model = fuse_conv_bn(load_model(cfg))
+    numbers = measure(TensorGraph(model), input_shape)
+    return ('whole model (backbone+neck+heads, deployed)',
+            numbers['params'], numbers['flops'], numbers['flops_all'])

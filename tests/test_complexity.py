@@ -1,6 +1,8 @@
 import subprocess
 import sys
 
+from mmengine.config import Config
+
 from ghost_mm.complexity import backbone_report, measure
 from ghost_mm.models import GhostNet, GhostNetClassifier
 
@@ -40,6 +42,23 @@ def test_report_rows_for_a_config(repo_root):
     assert '164.4M' in line and '3.222M' in line
     rows = backbone_report(dict(widen_factor=1.1, out_indices=(1, 2, 3, 4)))
     assert rows[0][2] < rows[1][2]  # levels 1-4 skip the final 1x1 conv
+    whole = next(l for l in out.splitlines() if l.startswith('whole model'))
+    assert whole.split()[-3] == '12.528M'  # printed as the function counts it
+
+
+def test_whole_model_report_adds_neck_and_heads(repo_root):
+    from mmengine.analysis import parameter_count
+    from ghost_mm.complexity import model_report
+    from ghost_mm.deploy import fuse_conv_bn
+    from ghost_mm.export import load_model
+    cfg = Config.fromfile('configs/retinanet_ghostnet_coco.py')
+    what, params, flops, _ = model_report(cfg, (224, 224))
+    model = fuse_conv_bn(load_model(cfg))
+    parts = sum(parameter_count(getattr(model, name))[''] for name in
+                ('backbone', 'neck', 'bbox_head'))
+    assert params == parts
+    backbone = backbone_report(dict(widen_factor=1.1, out_indices=(1, 2, 3, 4)))[0]
+    assert backbone[1] < params and backbone[2] < flops  # FPN + RetinaNet head on top
 
 
 def test_import_with_only_one_toolbox():

@@ -1,4 +1,4 @@
-"""Params and FLOPs of a config's GhostNet backbone (mmengine's complexity analysis).
+"""Params and FLOPs of a config's GhostNet backbone and whole model (mmengine's complexity analysis).
 
     python tools/get_flops.py configs/retinanet_ghostnet_coco.py --shape 224 224
 """
@@ -6,7 +6,7 @@ import argparse
 
 from mmengine.config import Config
 
-from ghost_mm.complexity import backbone_cfg_from_config, backbone_report
+from ghost_mm.complexity import backbone_cfg_from_config, backbone_report, model_report
 
 
 def main(argv=None):
@@ -15,13 +15,15 @@ def main(argv=None):
     parser.add_argument('--shape', type=int, nargs=2, default=(224, 224),
                         metavar=('H', 'W'), help='input size (default: 224 224)')
     args = parser.parse_args(argv)
-    backbone = backbone_cfg_from_config(Config.fromfile(args.config))
+    cfg = Config.fromfile(args.config)
+    backbone = backbone_cfg_from_config(cfg)
     shape = tuple(args.shape)
     print(f'GhostNet {backbone.get("version", "v1")} {backbone.get("widen_factor", 1.0)}x at 3x{shape[0]}x{shape[1]} '
           '(FLOPs = conv+linear multiply-adds, as the paper counts; '
           '"all ops" adds what mmengine counts besides, e.g. BatchNorm)')
     print(f'{"":56s} {"params":>9s} {"FLOPs":>10s} {"all ops":>10s}')
-    for what, params, flops, flops_all in backbone_report(backbone, shape):
+    rows = backbone_report(backbone, shape) + [model_report(cfg, shape)]
+    for what, params, flops, flops_all in rows:
         print(f'{what:56s} {params / 1e6:8.3f}M {flops / 1e6:9.1f}M {flops_all / 1e6:9.1f}M')
 
 
