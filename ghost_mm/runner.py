@@ -142,25 +142,31 @@ def missing_inputs(cfg, loaders=DATASET_LOADERS, check_pretrained=True):
     return problems + [h for h in helps if h]
 
 
-def class_mismatches(cfg, loaders=DATASET_LOADERS):
-    """Warnings for datasets whose configured ``metainfo.classes`` are not
-    the categories of their COCO annotation file: mmdet maps the configured
-    names it finds, in order, to labels 0..n-1, so a configured class the file
-    lacks shifts the labels of the rest silently."""
+def annotation_warnings(cfg, loaders=DATASET_LOADERS):
+    """Warnings for COCO annotation files that load but would mislead: the
+    configured ``metainfo.classes`` are not the file's categories (mmdet maps
+    the configured names it finds, in order, to labels 0..n-1, so a class the
+    file lacks shifts the labels of the rest silently), or ``area`` fields
+    larger than their boxes (COCOeval files objects as small/medium/large by
+    ``area``: every object becomes "large")."""
     found = []
     for loader, ds in _dataset_cfgs(cfg, loaders):
-        classes = (ds.get('metainfo') or {}).get('classes')
         path = osp.join(ds.get('data_root') or '', ds.get('ann_file') or '')
-        if not classes or not path.endswith('.json') or not osp.isfile(path) or \
+        if not path.endswith('.json') or not osp.isfile(path) or \
                 osp.getsize(path) > ANNOTATION_CHECK_MAX_BYTES:
             continue
         try:
             with open(path) as f:
-                names = [c['name'] for c in json.load(f).get('categories', [])]
-        except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
+                content = json.load(f)
+            names = [c['name'] for c in content.get('categories', [])]
+            oversized = sum(1 for a in content.get('annotations', [])
+                            if a.get('area', 0) > 1.01 * a['bbox'][2] * a['bbox'][3] + 1)
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError,
+                UnicodeDecodeError):
             continue  # _annotation_problem reports unreadable files
-        absent = [c for c in classes if c not in names]
-        unused = [n for n in names if n not in classes]
+        classes = (ds.get('metainfo') or {}).get('classes')
+        absent = [c for c in classes or () if c not in names]
+        unused = [n for n in names if classes and n not in classes]
         if absent:
             found.append(f'{loader}: configured classes {absent} are not categories of {path} '
                          f'(its categories: {names}; configured: {list(classes)}): mmdet '
@@ -170,6 +176,11 @@ def class_mismatches(cfg, loaders=DATASET_LOADERS):
             more = f' and {len(unused) - 10} more' if len(unused) > 10 else ''
             found.append(f'{loader}: categories {unused[:10]}{more} of {path} are not in the '
                          f'configured classes {list(classes)}: their objects are ignored.')
+        if oversized:
+            found.append(f'{loader}: {oversized} of {len(content["annotations"])} annotations '
+                         f'in {path} have an "area" larger than their box: COCO evaluation '
+                         f'files objects as small/medium/large by "area", so mAP_s/m/l will '
+                         f'be wrong. "area" should be the object\'s mask (or box) area.')
     return found
 
 
@@ -178,7 +189,7 @@ def check_inputs(cfg, **kwargs):
     if problems:
         raise MissingInputError(
             f'{cfg.filename} cannot run:\n' + '\n\n'.join(problems))
-    for warning in class_mismatches(cfg, kwargs.get('loaders', DATASET_LOADERS)):
+    for warning in annotation_warnings(cfg, kwargs.get('loaders', DATASET_LOADERS)):
         print_log(warning, logger='current', level=logging.WARNING)
 
 

@@ -72,19 +72,32 @@ def test_configured_classes_the_annotation_file_lacks_are_warned(sample_copy, tm
     ('human', 'car') over a file without 'human' makes every car label 0."""
     import uuid
     from mmengine.logging import MMLogger
-    from ghost_mm.runner import check_inputs, class_mismatches, load_config
+    from ghost_mm.runner import annotation_warnings, check_inputs, load_config
 
     def config(classes):
         return load_config(QUICKSTART, _options(
             sample_copy, **{'train_dataloader.dataset.metainfo': dict(classes=classes)}))
     ann = f'{sample_copy}/annotations/instances_train2017.json'
-    (shifting,) = class_mismatches(config(('human', 'car')), loaders=('train_dataloader',))
+    (shifting,) = annotation_warnings(config(('human', 'car')), loaders=('train_dataloader',))
     assert "configured classes ['human']" in shifting and ann in shifting
     assert "'car'" in shifting and "'person'" in shifting  # both lists named
-    (subset,) = class_mismatches(config(('person', 'car')), loaders=('train_dataloader',))
+    (subset,) = annotation_warnings(config(('person', 'car')), loaders=('train_dataloader',))
     assert 'are not in the configured classes' in subset and 'and 68 more' in subset
-    assert class_mismatches(load_config(QUICKSTART, _options(sample_copy))) == []  # COCO's own
+    assert annotation_warnings(load_config(QUICKSTART, _options(sample_copy))) == []  # COCO's own
     log_file = tmp_path / 'check.log'
     MMLogger.get_instance(f'test-{uuid.uuid4().hex}', log_file=str(log_file))
     check_inputs(config(('human', 'car')), loaders=('train_dataloader',))
     assert "configured classes ['human']" in log_file.read_text()
+
+
+def test_areas_larger_than_their_boxes_are_warned(sample_copy):
+    from ghost_mm.runner import annotation_warnings, load_config
+    ann = sample_copy / 'annotations/instances_train2017.json'
+    cfg = load_config(QUICKSTART, _options(sample_copy))
+    assert annotation_warnings(cfg, loaders=('train_dataloader',)) == []  # real COCO areas
+    content = json.loads(ann.read_text())
+    for a in content['annotations'][:3]:
+        a['area'] = 640 * 480  # the whole image, as a hand-made file might say
+    ann.write_text(json.dumps(content))
+    (warning,) = annotation_warnings(cfg, loaders=('train_dataloader',))
+    assert f'3 of {len(content["annotations"])} annotations' in warning and str(ann) in warning
