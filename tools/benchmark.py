@@ -7,6 +7,7 @@ mmdet's MobileNetV2, on the same inputs and threads: ours eager, deployed
     .venv/bin/python tools/benchmark.py --detectors     # + RetinaNet at 800x1333
     .venv/bin/python tools/benchmark.py --runtimes      # + OpenVINO fp32/bf16/int8, onnxruntime int8
     .venv/bin/python tools/benchmark.py --end-to-end [--checkpoint CKPT]   # image in, boxes out
+    .venv/bin/python tools/benchmark.py --config MY_CONFIG.py --shape 512 1024   # your model
 
 Latency is the minimum (and the median) over interleaved rounds: every model
 runs once per round, in turn, so machine noise hits all of them alike. Peak
@@ -324,6 +325,24 @@ def _end_to_end_latencies(config, checkpoint, rounds, workdir):
     return latencies(models, (8, 8), rounds)
 
 
+def _config_latencies(config, shape, rounds):
+    """A config's whole network (backbone, neck, heads; tensors, no
+    post-processing), eager and in ghost_mm's deploy form, at ``shape``."""
+    from mmengine.config import Config
+
+    from ghost_mm.deploy import to_deploy
+    from ghost_mm.export import load_model
+    cfg = Config.fromfile(config)
+
+    def build(deploy):
+        model = load_model(cfg)
+        model = to_deploy(model) if deploy else model
+        return lambda x: model(x, mode='tensor')
+    name = os.path.basename(config)
+    return latencies({f'{name} eager': (lambda: build(False), False),
+                      f'{name} deployed': (lambda: build(True), False)}, shape, rounds)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--threads', type=int, default=2)
@@ -339,8 +358,13 @@ def main(argv=None):
                              'mmdet inference_detector vs the deployed artifacts')
     parser.add_argument('--checkpoint', default='work_dirs/quickstart/iter_150.pth',
                         help='RetinaNet checkpoint for --end-to-end (make demo writes this one)')
+    parser.add_argument('--config', help='also time this config\'s whole network (eager and '
+                        'deployed) at --shape')
+    parser.add_argument('--shape', type=int, nargs=2, default=(800, 1333), metavar=('H', 'W'),
+                        help='input size for --config (default 800 1333)')
     parser.add_argument('--no-memory', action='store_true', help='skip the memory subprocesses')
-    parser.add_argument('--sizes', nargs='+', choices=list(SIZES), default=list(SIZES))
+    parser.add_argument('--sizes', nargs='*', choices=list(SIZES), default=list(SIZES),
+                        help='backbone sizes to time (none: only --config / --end-to-end)')
     parser.add_argument('--keep-freed-memory', action='store_true',
                         help='ghost_mm.deploy.keep_freed_memory() for the whole run: '
                              'every model, ours and the others, reuses freed memory')
@@ -409,6 +433,15 @@ def main(argv=None):
             for name, ts in times.items()}
         print('\nRetinaNet at 800x1333 (network tensors, no NMS)')
         for name, r in results['detectors 800x1333'].items():
+            print(f'{name:46s} {r["min_ms"]:8.1f} {r["median_ms"]:8.1f}')
+
+    if args.config:
+        times = _config_latencies(args.config, tuple(args.shape), max(3, args.rounds))
+        label = f'{os.path.basename(args.config)} {args.shape[0]}x{args.shape[1]}'
+        results[label] = {name: dict(min_ms=min(ts) * 1e3, median_ms=statistics.median(ts) * 1e3)
+                          for name, ts in times.items()}
+        print(f'\n{label} (network tensors, no post-processing)')
+        for name, r in results[label].items():
             print(f'{name:46s} {r["min_ms"]:8.1f} {r["median_ms"]:8.1f}')
 
     if args.end_to_end:
