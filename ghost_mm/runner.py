@@ -11,6 +11,7 @@ config, plus what those tools lack here:
 * multi-process training on CPUs (gloo), which mmengine's launcher lacks;
 * a loss/metric curve picture written to the work dir after training.
 """
+import functools
 import json
 import logging
 import os
@@ -55,21 +56,60 @@ ANNOTATION_CHECK_MAX_BYTES = 64 << 20  # parse smaller json files up front
 DATASET_LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
 
-def _annotation_problem(path):
-    """Why a COCO-style annotation file is unusable, or None."""
-    size = osp.getsize(path)
-    if size == 0:
-        return f'annotation file {path} is empty (0 bytes)'
-    if not path.endswith('.json') or size > ANNOTATION_CHECK_MAX_BYTES:
-        return None
+@functools.lru_cache(maxsize=8)
+def _read_json(path, mtime, size):
+    """A parsed annotation file (cached by path, mtime and size: the
+    pre-flight checks read each file once), or the error reading it."""
     try:
         with open(path) as f:
-            content = json.load(f)
+            return json.load(f)
     except (ValueError, UnicodeDecodeError) as err:
-        return f'annotation file {path} is not valid json: {err}'
+        return err
+
+
+def _coco_content(path):
+    """The parsed COCO json at ``path``, the exception if it does not parse,
+    or None where it is not checked (not .json, missing, too large)."""
+    if not path.endswith('.json') or not osp.isfile(path) or \
+            osp.getsize(path) > ANNOTATION_CHECK_MAX_BYTES:
+        return None
+    return _read_json(path, osp.getmtime(path), osp.getsize(path))
+
+
+def _annotation_problem(path):
+    """Why a COCO-style annotation file is unusable, or None."""
+    if osp.getsize(path) == 0:
+        return f'annotation file {path} is empty (0 bytes)'
+    content = _coco_content(path)
+    if isinstance(content, Exception):
+        return f'annotation file {path} is not valid json: {content}'
     if isinstance(content, dict) and 'images' in content and not content['images']:
         return f'annotation file {path} lists no images'
     return None
+
+
+def _missing_images(ds, content):
+    """The images a COCO file lists that are missing or empty (0 bytes) on
+    disk: cheap checks of every file before anything runs."""
+    folder = osp.join(ds.get('data_root') or '', (ds.get('data_prefix') or {}).get('img', ''))
+    missing = []
+    for image in content.get('images', []):
+        path = osp.join(folder, image.get('file_name', ''))
+        if not osp.isfile(path) or osp.getsize(path) == 0:
+            missing.append(path)
+    return missing
+
+
+def _skips_bad_images(ds):
+    steps = ds.get('pipeline') or []
+    return bool(steps) and str(steps[0].get('type', '')).endswith('SkippingLoadImageFromFile')
+
+
+def _missing_images_message(loader, ds, missing, content):
+    names = ', '.join(osp.basename(p) for p in missing[:5]) + (' ...' if len(missing) > 5 else '')
+    return (f'{loader}: {len(missing)} of {len(content["images"])} images listed in '
+            f'{osp.join(ds.get("data_root") or "", ds["ann_file"])} are missing or empty: '
+            f'{names}')
 
 
 def add_runner_arguments(parser):
@@ -132,6 +172,14 @@ def missing_inputs(cfg, loaders=DATASET_LOADERS, check_pretrained=True):
             problem = _annotation_problem(wanted[0])
             if problem:
                 problems.append(f'{loader}: {problem}.')
+                continue
+            content = _coco_content(wanted[0])
+            missing = _missing_images(ds, content) if isinstance(content, dict) else []
+            if missing and not _skips_bad_images(ds):
+                problems.append(_missing_images_message(loader, ds, missing, content)
+                                + '. Remove them from the annotation file, or skip them: '
+                                '"SkippingLoadImageFromFile" as the first step of this '
+                                'pipeline (README: "Train and test on COCO").')
     backbone_init = cfg.get('model', {}).get('backbone', {}).get('init_cfg')
     if check_pretrained and isinstance(backbone_init, dict) and \
             backbone_init.get('type') == 'Pretrained':
@@ -152,18 +200,19 @@ def annotation_warnings(cfg, loaders=DATASET_LOADERS):
     found = []
     for loader, ds in _dataset_cfgs(cfg, loaders):
         path = osp.join(ds.get('data_root') or '', ds.get('ann_file') or '')
-        if not path.endswith('.json') or not osp.isfile(path) or \
-                osp.getsize(path) > ANNOTATION_CHECK_MAX_BYTES:
-            continue
+        content = _coco_content(path)
+        if not isinstance(content, dict):
+            continue  # not checked, or _annotation_problem reports it
         try:
-            with open(path) as f:
-                content = json.load(f)
             names = [c['name'] for c in content.get('categories', [])]
             oversized = sum(1 for a in content.get('annotations', [])
                             if a.get('area', 0) > 1.01 * a['bbox'][2] * a['bbox'][3] + 1)
-        except (ValueError, KeyError, TypeError, AttributeError, IndexError,
-                UnicodeDecodeError):
-            continue  # _annotation_problem reports unreadable files
+        except (KeyError, TypeError, AttributeError, IndexError):
+            continue  # malformed entries: mmdet's own loader names them
+        missing = _missing_images(ds, content)
+        if missing and _skips_bad_images(ds):
+            found.append(_missing_images_message(loader, ds, missing, content)
+                         + ': SkippingLoadImageFromFile will skip them.')
         classes = (ds.get('metainfo') or {}).get('classes')
         absent = [c for c in classes or () if c not in names]
         unused = [n for n in names if classes and n not in classes]

@@ -101,3 +101,25 @@ def test_areas_larger_than_their_boxes_are_warned(sample_copy):
     ann.write_text(json.dumps(content))
     (warning,) = annotation_warnings(cfg, loaders=('train_dataloader',))
     assert f'3 of {len(content["annotations"])} annotations' in warning and str(ann) in warning
+
+
+def test_missing_images_are_all_listed_before_anything_runs(sample_copy, tmp_path):
+    gone = sorted((sample_copy / 'train2017').glob('*.jpg'))[:2]
+    for path in gone:
+        path.unlink()
+    with pytest.raises(MissingInputError) as info:
+        run_train(QUICKSTART, work_dir=str(tmp_path / 'run'), cfg_options=_options(sample_copy))
+    message = str(info.value)
+    assert '2 of 8 images listed in' in message and 'SkippingLoadImageFromFile' in message
+    assert all(path.name in message for path in gone)
+    assert not (tmp_path / 'run').exists()  # nothing ran
+
+
+def test_missing_images_only_warned_when_skipping_is_configured(sample_copy, tmp_path):
+    from ghost_mm.runner import annotation_warnings, load_config, missing_inputs
+    (sample_copy / 'train2017' / BROKEN).unlink()
+    cfg = load_config(QUICKSTART, _options(sample_copy, **{
+        'train_dataloader.dataset.pipeline.0.type': 'SkippingLoadImageFromFile'}))
+    assert missing_inputs(cfg, loaders=('train_dataloader',)) == []
+    (warning,) = annotation_warnings(cfg, loaders=('train_dataloader',))
+    assert '1 of 8 images' in warning and BROKEN in warning and 'will skip them' in warning
