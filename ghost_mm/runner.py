@@ -59,7 +59,8 @@ DATASET_LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 @functools.lru_cache(maxsize=8)
 def _read_json(path, mtime, size):
     """A parsed annotation file (cached by path, mtime and size: the
-    pre-flight checks read each file once), or the error reading it."""
+    pre-flight checks read each file once; check_inputs empties the cache so
+    that a run does not keep it), or the error reading it."""
     try:
         with open(path) as f:
             return json.load(f)
@@ -174,8 +175,10 @@ def missing_inputs(cfg, loaders=DATASET_LOADERS, check_pretrained=True):
                 problems.append(f'{loader}: {problem}.')
                 continue
             content = _coco_content(wanted[0])
-            missing = _missing_images(ds, content) if isinstance(content, dict) else []
-            if missing and not _skips_bad_images(ds):
+            # skipped images are only warned about (annotation_warnings)
+            missing = _missing_images(ds, content) \
+                if isinstance(content, dict) and not _skips_bad_images(ds) else []
+            if missing:
                 problems.append(_missing_images_message(loader, ds, missing, content)
                                 + '. Remove them from the annotation file, or skip them: '
                                 '"SkippingLoadImageFromFile" as the first step of this '
@@ -209,8 +212,8 @@ def annotation_warnings(cfg, loaders=DATASET_LOADERS):
                             if a.get('area', 0) > 1.01 * a['bbox'][2] * a['bbox'][3] + 1)
         except (KeyError, TypeError, AttributeError, IndexError):
             continue  # malformed entries: mmdet's own loader names them
-        missing = _missing_images(ds, content)
-        if missing and _skips_bad_images(ds):
+        missing = _missing_images(ds, content) if _skips_bad_images(ds) else []
+        if missing:
             found.append(_missing_images_message(loader, ds, missing, content)
                          + ': SkippingLoadImageFromFile will skip them.')
         classes = (ds.get('metainfo') or {}).get('classes')
@@ -234,11 +237,15 @@ def annotation_warnings(cfg, loaders=DATASET_LOADERS):
 
 
 def check_inputs(cfg, **kwargs):
-    problems = missing_inputs(cfg, **kwargs)
-    if problems:
-        raise MissingInputError(
-            f'{cfg.filename} cannot run:\n' + '\n\n'.join(problems))
-    for warning in annotation_warnings(cfg, kwargs.get('loaders', DATASET_LOADERS)):
+    try:
+        problems = missing_inputs(cfg, **kwargs)
+        if problems:
+            raise MissingInputError(
+                f'{cfg.filename} cannot run:\n' + '\n\n'.join(problems))
+        warnings = annotation_warnings(cfg, kwargs.get('loaders', DATASET_LOADERS))
+    finally:
+        _read_json.cache_clear()  # parsed files can be large: not kept for the run
+    for warning in warnings:
         print_log(warning, logger='current', level=logging.WARNING)
 
 

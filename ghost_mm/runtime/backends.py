@@ -2,9 +2,8 @@
 
 Each is imported only when an artifact made for it is opened.
 """
-import os.path as osp
-
 import importlib
+import os.path as osp
 
 from .artifact import ArtifactError, model_file
 
