@@ -229,15 +229,32 @@ def check_backbone_state_dict(state_dict, backbone, source='checkpoint'):
     raise CheckpointError('\n'.join(lines))
 
 
-def convert_ghostnet_checkpoint(src, dst=None, widen_factor=None, version=None):
-    """Convert an official or timm GhostNet V1/V2/V3 file into a ghost_mm
-    backbone file.
+def convert_ghostnet_checkpoint(src, dst=None, widen_factor=None, version=None,
+                                keep_head=False):
+    """Convert a GhostNet V1/V2/V3 file into a ghost_mm file.
+
+    ``src`` is an official or timm ImageNet file, or a checkpoint of a whole
+    mm model written by the runner (e.g. mmpretrain's ``ImageClassifier``
+    trained with ``configs/imagenet/``): its ``backbone.*`` weights are kept.
+    The result is a backbone file (for ``init_cfg=dict(type='Pretrained')``);
+    with ``keep_head`` an official/timm file becomes mmpretrain
+    ``ImageClassifier`` weights instead (``backbone.*`` + the paper's head as
+    ``StackedLinearClsHead``), for ``load_from`` / ``tools/test.py`` with the
+    ``configs/imagenet`` configs.
 
     Returns ``(state_dict, widen_factor, version)``; writes ``{'state_dict',
     'meta'}`` to ``dst`` when given. ``widen_factor`` and ``version``
     (optional) are checked against what is found in the file.
     """
-    state_dict = strip_to_backbone(unwrap_state_dict(load_weights_file(src), src))
+    from .classification import backbone_of, head_to_mmpretrain, is_classifier_state_dict
+    with runner_checkpoint_globals():  # runner files: only the runner's own types
+        full = unwrap_state_dict(load_weights_file(src), src)
+    from_runner = is_classifier_state_dict(full)
+    if keep_head and from_runner:
+        raise CheckpointError(f'{src} is already a whole mm model checkpoint (backbone.* '
+                              'keys): use it as it is (load_from=..., tools/test.py); '
+                              '--keep-head converts official/timm ImageNet files')
+    state_dict = backbone_of(full) if from_runner else strip_to_backbone(full)
     found_version = detect_version(state_dict)
     if version is not None and version != found_version:
         raise CheckpointError(f'{src} is a GhostNet {found_version} checkpoint, but '
@@ -249,14 +266,21 @@ def convert_ghostnet_checkpoint(src, dst=None, widen_factor=None, version=None):
     backbone = GhostNet(found, version=found_version)
     _fill_batch_counters(state_dict, backbone)
     check_backbone_state_dict(state_dict, backbone, source=str(src))
+    meta = {'arch': 'ghostnet', 'version': found_version, 'widen_factor': found,
+            'source': os.path.basename(os.fspath(src))}
+    if keep_head:
+        try:
+            head = head_to_mmpretrain(full, str(src))
+        except KeyError as err:
+            raise CheckpointError(err.args[0]) from None
+        state_dict = {**{f'backbone.{k}': v for k, v in state_dict.items()}, **head}
+        meta.update(model='mmpretrain ImageClassifier',
+                    num_classes=head['head.layers.1.fc.weight'].shape[0])
     if dst is not None:
         dst = os.fspath(dst)
         os.makedirs(os.path.dirname(os.path.abspath(dst)), exist_ok=True)
         tmp = dst + '.tmp'
-        torch.save({'state_dict': state_dict,
-                    'meta': {'arch': 'ghostnet', 'version': found_version,
-                             'widen_factor': found,
-                             'source': os.path.basename(os.fspath(src))}}, tmp)
+        torch.save({'state_dict': state_dict, 'meta': meta}, tmp)
         os.replace(tmp, dst)
     return state_dict, found, found_version
 

@@ -1,13 +1,13 @@
-"""mmdet's or mmseg's model registry, picked by a config's ``default_scope``."""
+"""mmdet's, mmseg's or mmpretrain's model registry, picked by a config's ``default_scope``."""
 import importlib
 
 from mmengine.registry import init_default_scope
 
-SCOPES = ('mmdet', 'mmseg')
+SCOPES = ('mmdet', 'mmseg', 'mmpretrain')
 
 
 def scope_models(scope):
-    """``MODELS`` of ``scope`` ('mmdet' or 'mmseg'), made the default scope so
+    """``MODELS`` of ``scope`` (one of SCOPES), made the default scope so
     that nested configs build from the same toolbox."""
     if scope not in SCOPES:
         raise ValueError(f'default_scope is {scope!r}; only {" and ".join(SCOPES)} '

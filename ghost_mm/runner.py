@@ -38,6 +38,13 @@ CITYSCAPES_HELP = (
     'cityscapes-dataset.com, unzip them there, then write the labelTrainIds '
     'files with cityscapesscripts (pip install cityscapesscripts):\n'
     '  CITYSCAPES_DATASET={root} csCreateTrainIdLabelImgs')
+IMAGENET_HELP = (
+    'Expected ImageNet-1k in mmpretrain\'s layout:\n'
+    '  {root}/train/n01440764/*.JPEG ... (1000 class folders)\n'
+    '  {root}/val/*.JPEG with {root}/meta/val.txt, or {root}/val/CLASS/*.JPEG\n'
+    'Download ILSVRC2012_img_train.tar and ILSVRC2012_img_val.tar from image-net.org '
+    'and unpack them there (mmpretrain docs: "Prepare Dataset", ImageNet), or link: '
+    'ln -s /path/to/imagenet data/imagenet.')
 PRETRAINED_HELP = (
     'Convert an official or timm GhostNet ImageNet checkpoint with\n'
     '  python tools/convert_checkpoint.py SRC.pth {path}\n'
@@ -147,6 +154,8 @@ def _help_for(dataset_type, root):
         return CITYSCAPES_HELP.format(root=root)
     if 'Coco' in str(dataset_type):
         return COCO_HELP.format(root=root)
+    if 'ImageNet' in str(dataset_type):
+        return IMAGENET_HELP.format(root=root.rstrip('/'))
     return ''
 
 
@@ -160,7 +169,12 @@ def missing_inputs(cfg, loaders=DATASET_LOADERS, check_pretrained=True):
         wanted = []
         if ds.get('ann_file'):
             wanted.append(osp.join(root, ds['ann_file']))
-        for prefix in (ds.get('data_prefix') or {}).values():
+        prefixes = ds.get('data_prefix') or {}
+        # mmpretrain: a folder name, or its ImageNet's `split` (data_root/split)
+        prefixes = [prefixes] if isinstance(prefixes, str) else list(prefixes.values())
+        if ds.get('split') and not ds.get('ann_file') and not prefixes:
+            prefixes = [ds['split']]
+        for prefix in prefixes:
             if prefix:
                 wanted.append(osp.join(root, prefix))
         absent = [p for p in wanted if not osp.exists(p)]

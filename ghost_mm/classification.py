@@ -1,0 +1,115 @@
+"""GhostNet as an ImageNet classifier in mmpretrain, and its weights carried on.
+
+The paper's ImageNet model is GhostNet level 5 -> global average pool -> 1x1
+conv 960w->1280 + ReLU -> dropout 0.2 -> linear 1280->1000. On the pooled
+1x1 map that 1x1 conv is a linear layer, so mmpretrain expresses the whole
+head with its own modules: ``GlobalAveragePooling`` + ``StackedLinearClsHead``
+(``mid_channels=[1280]``, ReLU, dropout 0.2), as its MobileNetV3 configs do.
+What is ours here is only the key mapping between that classifier and the
+official/timm files, and a small classification sample cut from COCO-format
+detection data.
+"""
+import json
+import os
+import os.path as osp
+
+# official/timm ImageNet head -> mmpretrain StackedLinearClsHead
+HEAD_KEYS = {'conv_head.weight': 'head.layers.0.fc.weight',
+             'conv_head.bias': 'head.layers.0.fc.bias',
+             'classifier.weight': 'head.layers.1.fc.weight',
+             'classifier.bias': 'head.layers.1.fc.bias'}
+BACKBONE_PREFIX = 'backbone.'
+
+
+def is_classifier_state_dict(state_dict):
+    """True for a whole mm model's weights (``backbone.*`` keys), e.g. an
+    mmpretrain ``ImageClassifier`` checkpoint written by the runner."""
+    return any(k.startswith(BACKBONE_PREFIX) for k in state_dict)
+
+
+def backbone_of(state_dict):
+    """The ``backbone.*`` tensors of a whole model's weights, prefix removed."""
+    return {k[len(BACKBONE_PREFIX):]: v for k, v in state_dict.items()
+            if k.startswith(BACKBONE_PREFIX)}
+
+
+def head_to_mmpretrain(state_dict, source='checkpoint'):
+    """The official/timm ImageNet head of ``state_dict`` under mmpretrain's
+    ``StackedLinearClsHead`` keys (the 1x1 conv's weight as a linear one's)."""
+    absent = [k for k in HEAD_KEYS if k not in state_dict]
+    if absent:
+        raise KeyError(f'{source} has no ImageNet head to keep: {", ".join(absent)} '
+                       'missing (a backbone-only file?). Convert it without --keep-head.')
+    head = {}
+    for key, new_key in HEAD_KEYS.items():
+        value = state_dict[key]
+        head[new_key] = value.flatten(1) if value.dim() == 4 else value
+    return head
+
+
+def crop_objects(sources, out_dir, classes, label='name', min_size=32, margin=0.1,
+                 max_side=128, max_per_class=None, val_per_class=None, val_every=4):
+    """Write the objects of ``classes`` found in COCO-format datasets as a
+    small classification set in mmpretrain's folder layout (``CustomDataset``):
+    ``out_dir/{train,val}/<class>/<image>_<object>.jpg``.
+
+    ``sources`` are ``(annotation file, image folder)`` pairs; ``label`` is the
+    category field that names an object's class (``'name'``, or
+    ``'supercategory'`` for coarser classes with more objects each). Objects
+    of at least ``min_size`` px (both sides, not crowds) are cropped with
+    ``margin`` of context and shrunk to ``max_side`` px at most; at most
+    ``max_per_class`` (train) and ``val_per_class`` (val) objects a class. Whole images
+    are held back: every ``val_every``-th image (by file name) gives its
+    objects to ``val``, so no picture is in both splits. Returns
+    ``{split: {class: count}}``.
+    """
+    import cv2
+    images, by_image, found = [], {}, set()
+    for ann_file, image_dir in sources:
+        with open(ann_file) as f:
+            coco = json.load(f)
+        names = {c['id']: c[label] for c in coco['categories']}
+        found.update(names.values())
+        for img in coco['images']:
+            images.append((img['file_name'], osp.join(image_dir, img['file_name']), ann_file))
+        for ann in coco['annotations']:
+            x, y, w, h = ann['bbox']
+            name = names[ann['category_id']]
+            if ann.get('iscrowd') or min(w, h) < min_size or name not in classes:
+                continue
+            by_image.setdefault(osp.join(image_dir, next(
+                i['file_name'] for i in coco['images'] if i['id'] == ann['image_id'])),
+                []).append((name, ann))
+    unknown = [c for c in classes if c not in found]
+    if unknown:
+        raise ValueError(f'classes {unknown} are no category {label} of '
+                         f'{[s[0] for s in sources]} (they have: {sorted(found)})')
+    images.sort()
+    counts = {split: {c: 0 for c in classes} for split in ('train', 'val')}
+    for n, (file_name, path, ann_file) in enumerate(images):
+        objects = by_image.get(path)
+        if not objects:
+            continue
+        picture = cv2.imread(path)
+        if picture is None:
+            raise FileNotFoundError(f'{path} (named in {ann_file}) is missing or unreadable')
+        split = 'val' if n % val_every == val_every - 1 else 'train'
+        for name, ann in objects:
+            limit = val_per_class if split == 'val' else max_per_class
+            if limit and counts[split][name] >= limit:
+                continue
+            x, y, w, h = ann['bbox']
+            x0, y0 = max(0, int(x - margin * w)), max(0, int(y - margin * h))
+            x1 = min(picture.shape[1], int(x + w + margin * w + 1))
+            y1 = min(picture.shape[0], int(y + h + margin * h + 1))
+            crop = picture[y0:y1, x0:x1]
+            scale = max_side / max(crop.shape[:2])
+            if scale < 1:
+                crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+            folder = osp.join(out_dir, split, name.replace(' ', '_'))
+            os.makedirs(folder, exist_ok=True)
+            stem = osp.splitext(file_name)[0]
+            cv2.imwrite(osp.join(folder, f'{stem}_{ann["id"]}.jpg'), crop,
+                        [cv2.IMWRITE_JPEG_QUALITY, 90])
+            counts[split][name] += 1
+    return counts
