@@ -238,7 +238,16 @@ def annotation_warnings(cfg, loaders=DATASET_LOADERS):
                          f'(its categories: {names}; configured: {list(classes)}): mmdet '
                          f'gives labels to the classes it finds in order, so the labels of '
                          f'the others shift. Make metainfo.classes the file\'s category names.')
-        elif unused:
+        elif classes and [n for n in names if n in classes] != list(classes):
+            in_file = [n for n in names if n in classes]
+            i = next(i for i, (a, b) in enumerate(zip(classes, in_file)) if a != b)
+            found.append(f'{loader}: metainfo.classes {list(classes)} are not in the order of '
+                         f'the categories of {path} ({in_file}): mmdet numbers the labels in '
+                         f'the file\'s order but names them in the configured one, so '
+                         f'"{classes[i]}" would name the objects of "{in_file[i]}" (pictures, '
+                         f'per-class AP, deployed class names). List the classes in the '
+                         f'file\'s order: {tuple(in_file)}.')
+        if unused and not absent:
             more = f' and {len(unused) - 10} more' if len(unused) > 10 else ''
             found.append(f'{loader}: categories {unused[:10]}{more} of {path} are not in the '
                          f'configured classes {list(classes)}: their objects are ignored.')

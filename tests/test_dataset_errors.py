@@ -84,6 +84,10 @@ def test_configured_classes_the_annotation_file_lacks_are_warned(sample_copy, tm
     (subset,) = annotation_warnings(config(('person', 'car')), loaders=('train_dataloader',))
     assert 'are not in the configured classes' in subset and 'and 68 more' in subset
     assert annotation_warnings(load_config(QUICKSTART, _options(sample_copy))) == []  # COCO's own
+    # mmdet numbers labels in the file's order, names them in the configured one
+    order, _ = annotation_warnings(config(('car', 'person')), loaders=('train_dataloader',))
+    assert 'not in the order' in order and '"car" would name the objects of "person"' in order
+    assert "('person', 'car')" in order
     log_file = tmp_path / 'check.log'
     MMLogger.get_instance(f'test-{uuid.uuid4().hex}', log_file=str(log_file))
     check_inputs(config(('human', 'car')), loaders=('train_dataloader',))
