@@ -132,6 +132,12 @@ def unwrap_state_dict(checkpoint, source='checkpoint'):
     return state_dict
 
 
+def under_prefix(state_dict, prefix):
+    """The tensors whose keys start with ``prefix`` (e.g. ``'backbone.'`` of a
+    whole mm model), keys without it; empty when no key has it."""
+    return {k[len(prefix):]: v for k, v in state_dict.items() if k.startswith(prefix)}
+
+
 def strip_to_backbone(state_dict):
     """Drop the ImageNet classifier and profiler counters."""
     return {k: v for k, v in state_dict.items()
@@ -246,15 +252,15 @@ def convert_ghostnet_checkpoint(src, dst=None, widen_factor=None, version=None,
     'meta'}`` to ``dst`` when given. ``widen_factor`` and ``version``
     (optional) are checked against what is found in the file.
     """
-    from .classification import backbone_of, head_to_mmpretrain, is_classifier_state_dict
+    from .classification import head_to_mmpretrain
     with runner_checkpoint_globals():  # runner files: only the runner's own types
         full = unwrap_state_dict(load_weights_file(src), src)
-    from_runner = is_classifier_state_dict(full)
-    if keep_head and from_runner:
+    state_dict = under_prefix(full, 'backbone.')  # a whole mm model, as the runner saves it
+    if keep_head and state_dict:
         raise CheckpointError(f'{src} is already a whole mm model checkpoint (backbone.* '
                               'keys): use it as it is (load_from=..., tools/test.py); '
                               '--keep-head converts official/timm ImageNet files')
-    state_dict = backbone_of(full) if from_runner else strip_to_backbone(full)
+    state_dict = state_dict or strip_to_backbone(full)
     found_version = detect_version(state_dict)
     if version is not None and version != found_version:
         raise CheckpointError(f'{src} is a GhostNet {found_version} checkpoint, but '
@@ -269,10 +275,7 @@ def convert_ghostnet_checkpoint(src, dst=None, widen_factor=None, version=None,
     meta = {'arch': 'ghostnet', 'version': found_version, 'widen_factor': found,
             'source': os.path.basename(os.fspath(src))}
     if keep_head:
-        try:
-            head = head_to_mmpretrain(full, str(src))
-        except KeyError as err:
-            raise CheckpointError(err.args[0]) from None
+        head = head_to_mmpretrain(full, str(src))
         state_dict = {**{f'backbone.{k}': v for k, v in state_dict.items()}, **head}
         meta.update(model='mmpretrain ImageClassifier',
                     num_classes=head['head.layers.1.fc.weight'].shape[0])
@@ -304,7 +307,7 @@ def load_pretrained_backbone(backbone, path, prefix=None):
         checkpoint = load_weights_file(path)
     state_dict = unwrap_state_dict(checkpoint, path)
     if prefix:
-        state_dict = {k[len(prefix):]: v for k, v in state_dict.items() if k.startswith(prefix)}
+        state_dict = under_prefix(state_dict, prefix)
         if not state_dict:
             raise CheckpointError(f'{path}: no key starts with prefix {prefix!r}')
     else:

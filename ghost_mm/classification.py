@@ -18,27 +18,13 @@ HEAD_KEYS = {'conv_head.weight': 'head.layers.0.fc.weight',
              'conv_head.bias': 'head.layers.0.fc.bias',
              'classifier.weight': 'head.layers.1.fc.weight',
              'classifier.bias': 'head.layers.1.fc.bias'}
-BACKBONE_PREFIX = 'backbone.'
-
-
-def is_classifier_state_dict(state_dict):
-    """True for a whole mm model's weights (``backbone.*`` keys), e.g. an
-    mmpretrain ``ImageClassifier`` checkpoint written by the runner."""
-    return any(k.startswith(BACKBONE_PREFIX) for k in state_dict)
-
-
-def backbone_of(state_dict):
-    """The ``backbone.*`` tensors of a whole model's weights, prefix removed."""
-    return {k[len(BACKBONE_PREFIX):]: v for k, v in state_dict.items()
-            if k.startswith(BACKBONE_PREFIX)}
-
-
 def head_to_mmpretrain(state_dict, source='checkpoint'):
     """The official/timm ImageNet head of ``state_dict`` under mmpretrain's
     ``StackedLinearClsHead`` keys (the 1x1 conv's weight as a linear one's)."""
+    from .checkpoint import CheckpointError
     absent = [k for k in HEAD_KEYS if k not in state_dict]
     if absent:
-        raise KeyError(f'{source} has no ImageNet head to keep: {", ".join(absent)} '
+        raise CheckpointError(f'{source} has no ImageNet head to keep: {", ".join(absent)} '
                        'missing (a backbone-only file?). Convert it without --keep-head.')
     head = {}
     for key, new_key in HEAD_KEYS.items():
@@ -70,16 +56,14 @@ def crop_objects(sources, out_dir, classes, label='name', min_size=32, margin=0.
             coco = json.load(f)
         names = {c['id']: c[label] for c in coco['categories']}
         found.update(names.values())
+        paths = {img['id']: osp.join(image_dir, img['file_name']) for img in coco['images']}
         for img in coco['images']:
-            images.append((img['file_name'], osp.join(image_dir, img['file_name']), ann_file))
+            images.append((img['file_name'], paths[img['id']], ann_file))
         for ann in coco['annotations']:
-            x, y, w, h = ann['bbox']
             name = names[ann['category_id']]
-            if ann.get('iscrowd') or min(w, h) < min_size or name not in classes:
+            if ann.get('iscrowd') or min(ann['bbox'][2:]) < min_size or name not in classes:
                 continue
-            by_image.setdefault(osp.join(image_dir, next(
-                i['file_name'] for i in coco['images'] if i['id'] == ann['image_id'])),
-                []).append((name, ann))
+            by_image.setdefault(paths[ann['image_id']], []).append((name, ann))
     unknown = [c for c in classes if c not in found]
     if unknown:
         raise ValueError(f'classes {unknown} are no category {label} of '
