@@ -4,6 +4,10 @@ Importing this package (or ``custom_imports=dict(imports=['ghost_mm'])`` in a
 config) registers ``GhostNet`` in the ``MODELS`` registry of mmdet, of
 mmsegmentation and of mmpretrain, whichever of them is installed.
 
+With mmdet it also registers ``SSDHeadFixed`` (mmdet 3.3's SSDHead, whose
+predict fails there, with that fixed; ``ghost_mm/models/ssd_head.py``) once
+``mmdet.models`` is loaded.
+
 Registration waits for the toolbox: a toolbox whose registry is already
 imported gets GhostNet at once; one imported later gets it as its registry
 module finishes loading. So ``import ghost_mm.runtime`` (the predictor over
@@ -23,6 +27,9 @@ __all__ = ['GhostNet', 'GhostNetClassifier', 'REGISTERED_IN']
 
 TOOLBOXES = ('mmdet', 'mmseg', 'mmpretrain')
 _REGISTRIES = {f'{scope}.registry': scope for scope in TOOLBOXES}
+# modules of ours that subclass a toolbox's models: imported once that
+# toolbox's ``models`` package has finished loading
+_FIXES = {'mmdet.models': 'ghost_mm.models.ssd_head'}
 _registered = []
 
 
@@ -39,7 +46,7 @@ class _RegisterWhenLoaded(importlib.abc.MetaPathFinder):
     module so that GhostNet is registered the moment that module is loaded."""
 
     def find_spec(self, name, path, target=None):
-        if name not in _REGISTRIES:
+        if name not in _REGISTRIES and name not in _FIXES:
             return None
         for finder in sys.meta_path:
             if finder is self or not hasattr(finder, 'find_spec'):
@@ -53,7 +60,10 @@ class _RegisterWhenLoaded(importlib.abc.MetaPathFinder):
 
         def exec_and_register(module):
             exec_module(module)
-            _register_into(_REGISTRIES[name], module)
+            if name in _FIXES:
+                importlib.import_module(_FIXES[name])
+            else:
+                _register_into(_REGISTRIES[name], module)
         spec.loader.exec_module = exec_and_register
         return spec
 
@@ -62,6 +72,9 @@ def _install():
     for name, scope in _REGISTRIES.items():
         if sys.modules.get(name) is not None:
             _register_into(scope, sys.modules[name])
+    for name, fix in _FIXES.items():
+        if sys.modules.get(name) is not None:
+            importlib.import_module(fix)
     if not any(isinstance(f, _RegisterWhenLoaded) for f in sys.meta_path):
         sys.meta_path.insert(0, _RegisterWhenLoaded())
 

@@ -272,6 +272,14 @@ def check_inputs(cfg, **kwargs):
         print_log(warning, logger='current', level=logging.WARNING)
 
 
+def model_of(config):
+    """The ``model`` dict of another config file, whole (``custom_imports``
+    run): for a config that takes one config's network and another's data and
+    schedule, as the quick starts do with
+    ``model = dict(_delete_=True, **model_of('{{ fileDirname }}/../x.py'))``."""
+    return Config.fromfile(config).model.to_dict()
+
+
 def load_config(config, cfg_options=None, work_dir=None, launcher='none'):
     cfg = Config.fromfile(config)
     cfg.launcher = launcher
@@ -303,6 +311,12 @@ def _prepare_cpu_distributed(cfg):
 
 def build_runner(cfg):
     _prepare_cpu_distributed(cfg)
+    if isinstance(cfg.get('visualizer'), dict):
+        # visualizers are named singletons ('visualizer' in every toolbox's
+        # runtime config): a second runner in this process would get the
+        # first one's, and write its logs and pictures into that run's folder
+        name = cfg.visualizer.get('name', 'visualizer')
+        cfg.visualizer.name = f'{name}-{uuid.uuid4().hex}'
     if 'runner_type' in cfg:
         from mmengine.registry import RUNNERS
         return RUNNERS.build(cfg)
@@ -351,9 +365,6 @@ def run_test(config, checkpoint, work_dir=None, out=None, show_dir=None,
         cfg.default_hooks.visualization.draw = True
         if cfg.get('default_scope') == 'mmseg':
             cfg.visualizer.save_dir = osp.abspath(show_dir)
-            # visualizers are named singletons: an earlier runner's in this
-            # process would be reused, without this save_dir
-            cfg.visualizer.name = f'{cfg.visualizer.get("name", "visualizer")}-{uuid.uuid4().hex}'
             cfg.default_hooks.visualization.interval = 1  # every image, not every 50th
         else:
             cfg.default_hooks.visualization.test_out_dir = osp.abspath(show_dir)

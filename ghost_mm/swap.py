@@ -459,6 +459,10 @@ def _swap(src, widen_factor, pretrained, version, base):
         model_diff['pretrained'] = None  # mmseg hands this to the backbone
         notes.append(f'model.pretrained={model["pretrained"]!r} removed')
     model_diff.update(_consumer_diffs(model, old_channels, new_channels, src))
+    if (model.get('bbox_head') or {}).get('type') in ('SSDHead', 'mmdet.SSDHead'):
+        model_diff.setdefault('bbox_head', {})['type'] = 'SSDHeadFixed'
+        notes.append('bbox_head SSDHead -> SSDHeadFixed: the same head, whose predict '
+                     'runs on mmdet 3.3 (ghost_mm/models/ssd_head.py)')
     if model.get('data_preprocessor'):
         model_diff['data_preprocessor'] = dict(IMAGENET_PREPROCESSING)
 

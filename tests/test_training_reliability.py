@@ -70,3 +70,15 @@ def test_dist_train_two_cpu_processes(repo_root, tmp_path):
     # mmengine logs the world size as 'GPU number', also for CPU processes
     assert 'Distributed training: True' in log and 'GPU number: 2' in log
     assert (tmp_path / 'iter_2.pth').exists()
+
+
+def test_a_second_runner_in_the_process_keeps_its_own_log_folder(repo_root, tmp_path):
+    """mmengine's visualizer is a named singleton ('visualizer' in mmdet's
+    runtime config): without build_runner's fix, the second runner logs into
+    the first one's folder (found by tests/test_realtime.py)."""
+    from ghost_mm.runner import build_runner, load_config
+    runners = [build_runner(load_config(QUICKSTART, None, str(tmp_path / name)))
+               for name in ('first', 'second')]
+    folders = [r.visualizer._vis_backends['LocalVisBackend']._save_dir for r in runners]
+    assert folders[0].startswith(str(tmp_path / 'first'))
+    assert folders[1].startswith(str(tmp_path / 'second'))

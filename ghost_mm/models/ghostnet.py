@@ -68,6 +68,26 @@ def level_channels(widen_factor=1.0, out_indices=tuple(range(NUM_LEVELS))):
     return tuple(make_divisible(widths[i] * widen_factor, 4) for i in out_indices)
 
 
+def level_lr_keys(lr_mults, prefix='backbone.'):
+    """mmengine ``paramwise_cfg.custom_keys`` that give each of the six levels
+    its own learning-rate multiplier: ``lr_mults[i]`` for level ``i`` (the
+    stem counts to level 0), e.g. in a config
+    ``optim_wrapper = dict(paramwise_cfg=dict(custom_keys=level_lr_keys([...])))``.
+    The keys are module-name prefixes ending in a dot, so no key matches
+    another level's parameters."""
+    lr_mults = tuple(lr_mults)
+    if len(lr_mults) != NUM_LEVELS:
+        raise ValueError(f'lr_mults needs one multiplier per level (0-{NUM_LEVELS - 1}), '
+                         f'got {len(lr_mults)}: {lr_mults!r}')
+    keys = {f'{prefix}{name}.': dict(lr_mult=lr_mults[0]) for name in ('conv_stem', 'bn1')}
+    level = 0
+    for index, group in enumerate(GHOSTNET_V1_GROUPS):
+        level += sum(row[4] > 1 for row in group)
+        keys[f'{prefix}blocks.{index}.'] = dict(lr_mult=lr_mults[level])
+    keys[f'{prefix}blocks.{len(GHOSTNET_V1_GROUPS)}.'] = dict(lr_mult=lr_mults[-1])  # final conv
+    return keys
+
+
 class GhostBottleneck(nn.Module):
     """ghost(expand) -> [depthwise stride conv] -> [SE] -> ghost(project) + shortcut.
 
