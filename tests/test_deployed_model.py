@@ -12,6 +12,7 @@ import sys
 import cv2
 import numpy as np
 import pytest
+import torch
 
 from conftest import DEEPLABV3, FASTER_RCNN, REPO, RETINANET, on_cityscapes_sample
 from ghost_mm.runner import run_test
@@ -47,6 +48,64 @@ def deployed(trained, tmp_path_factory):
             artifacts[key] = str(out)
         return artifacts[key]
     return get
+
+
+class _Proposals(torch.nn.Module):
+    """An RPN head's proposals from its raw outputs, as the artifact computes them."""
+
+    def __init__(self, head, img_shape):
+        super().__init__()
+        self.head, self.img_shape = head, img_shape
+
+    def forward(self, *maps):
+        half = len(maps) // 2
+        return self.head.predict_by_feat(list(maps[:half]), list(maps[half:]),
+                                         batch_img_metas=[{'img_shape': self.img_shape}])
+
+
+def _by_score(dets):
+    """Rows of (x1, y1, x2, y2, score) ordered by score, then position
+    (equal scores may come in either order)."""
+    return dets[np.lexsort((dets[:, 1], dets[:, 0], -dets[:, 4].round(5)))]
+
+
+def test_exported_rpn_keeps_mmdets_proposals(repo_root, tmp_path):
+    """The traced RPN post-processing (top-k per level, decoding, NMS within
+    each level, max_per_img) gives mmdet's proposals on onnxruntime; mmdeploy's
+    own runs one NMS over all levels, which the check below shows differs here."""
+    import onnxruntime as ort
+    from mmdet.registry import MODELS
+    from ghost_mm.export.deployable import trace
+    from ghost_mm.export.rewriters import rpn_predict_by_feat
+    from ghost_mm.runner import load_config
+    head = MODELS.build(load_config(FASTER_RCNN).model).rpn_head.eval()
+    height, width = 320, 480
+    with torch.no_grad():
+        cls, reg = head([torch.randn(1, 256, height // s, width // s) for s in (4, 8, 16, 32, 64)])
+        cls, reg = [c * 3 for c in cls], [r * 3 for r in reg]  # spread the scores
+        want = head.predict_by_feat(cls, reg, batch_img_metas=[{'img_shape': (height, width)}],
+                                    cfg=head.test_cfg)[0]
+    names = [f'cls{i}' for i in range(5)] + [f'reg{i}' for i in range(5)]
+    path = trace(_Proposals(head, (height, width)), cls + reg, str(tmp_path / 'rpn'),
+                 dict(type='mmdet', task='ObjectDetection', model_type='end2end'),
+                 names, ['dets', 'levels'], {})
+    dets, _ = ort.InferenceSession(path, providers=['CPUExecutionProvider']).run(
+        None, {name: x.numpy() for name, x in zip(names, cls + reg)})
+    assert dets.shape == (1, len(want), 5) and len(want) == head.test_cfg.max_per_img
+    expected = torch.cat([want.bboxes, want.scores[:, None]], 1).numpy()
+    np.testing.assert_allclose(_by_score(dets[0]), _by_score(expected), atol=1e-3)
+    # one NMS over all levels (mmdeploy's) keeps other boxes on these inputs
+    import mmdeploy.mmcv.ops as ops
+    per_level = ops.multiclass_nms
+    try:
+        ops.multiclass_nms = lambda boxes, scores, *a, **k: per_level(
+            boxes, scores.sum(-1, keepdim=True), *a, **k)
+        with torch.no_grad():
+            across, _ = rpn_predict_by_feat(head, cls, reg,
+                                            batch_img_metas=[{'img_shape': (height, width)}])
+    finally:
+        ops.multiclass_nms = per_level
+    assert not torch.allclose(across[0, :, :4], want.bboxes, atol=1e-3)
 
 
 @pytest.mark.parametrize('config', [RETINANET, FASTER_RCNN])

