@@ -6,7 +6,7 @@ _base_ = '../deeplabv3_ghostnet_cityscapes.py'
 data_root = 'data/cityscapes_sample/'
 crop_size = (128, 128)  # CPU: OS8 backward costs ~12x more at 256x256
 scale = (512, 256)  # the sample's full size (W, H)
-max_iters = 800
+max_iters = 500
 norm_cfg = dict(type='BN', requires_grad=True)  # one CPU process: no SyncBN
 
 model = dict(
