@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from .models.ghostnet import FINAL_CHANNELS, STEM_CHANNELS, VERSIONS, GhostNet
-from .models.layers import make_divisible
+from .models.layers import SqueezeExcite, make_divisible
 
 # ImageNet classifier of the official/timm models; not part of the backbone.
 CLASSIFIER_PREFIXES = ('conv_head.', 'classifier.')
@@ -103,6 +103,28 @@ def load_weights_file(path):
     except (RuntimeError, EOFError) as err:
         raise CheckpointError(f'{path} could not be read as a PyTorch checkpoint '
                               f'(truncated or corrupt?): {err}') from err
+
+
+def read_state_dict(path):
+    """(format, tensors) of a GhostNet weights file in the official/timm
+    layout: PyTorch files (official, timm, ghost_mm, runner checkpoints) under
+    ``weights_only`` and the runner allow-list; PaddleClas ``.pdparams`` and
+    MindCV ``.ckpt`` files read and mapped by :mod:`ghost_mm.foreign` (the
+    format is found from the file's first bytes)."""
+    from .foreign import PYTORCH, ForeignWeightsError, read_foreign, sniff_format
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f'checkpoint file not found: {path}')
+    try:
+        kind = sniff_format(path)
+        if kind == PYTORCH:
+            with runner_checkpoint_globals():  # runner files: only the runner's own types
+                return kind, unwrap_state_dict(load_weights_file(path), path)
+        kind, arrays = read_foreign(path, GhostNet.arch_groups, SqueezeExcite.reduced_channels)
+    except ForeignWeightsError as err:
+        raise CheckpointError(str(err)) from None
+    return kind, {key: torch.from_numpy(np.ascontiguousarray(value))
+                  for key, value in arrays.items()}
 
 
 def _timm_key(key):
@@ -253,8 +275,7 @@ def convert_ghostnet_checkpoint(src, dst=None, widen_factor=None, version=None,
     (optional) are checked against what is found in the file.
     """
     from .classification import head_to_mmpretrain
-    with runner_checkpoint_globals():  # runner files: only the runner's own types
-        full = unwrap_state_dict(load_weights_file(src), src)
+    source_format, full = read_state_dict(src)
     state_dict = under_prefix(full, 'backbone.')  # a whole mm model, as the runner saves it
     if keep_head and state_dict:
         raise CheckpointError(f'{src} is already a whole mm model checkpoint (backbone.* '
@@ -273,7 +294,7 @@ def convert_ghostnet_checkpoint(src, dst=None, widen_factor=None, version=None,
     _fill_batch_counters(state_dict, backbone)
     check_backbone_state_dict(state_dict, backbone, source=str(src))
     meta = {'arch': 'ghostnet', 'version': found_version, 'widen_factor': found,
-            'source': os.path.basename(os.fspath(src))}
+            'source': os.path.basename(os.fspath(src)), 'source_format': source_format}
     if keep_head:
         head = head_to_mmpretrain(full, str(src))
         state_dict = {**{f'backbone.{k}': v for k, v in state_dict.items()}, **head}
@@ -303,9 +324,7 @@ def load_pretrained_backbone(backbone, path, prefix=None):
     ``prefix``, e.g. ``'backbone.'``) a whole detector/segmentor checkpoint
     written by the runner.
     """
-    with runner_checkpoint_globals():
-        checkpoint = load_weights_file(path)
-    state_dict = unwrap_state_dict(checkpoint, path)
+    _, state_dict = read_state_dict(path)
     if prefix:
         state_dict = under_prefix(state_dict, prefix)
         if not state_dict:

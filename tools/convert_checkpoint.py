@@ -1,12 +1,16 @@
-"""Convert a GhostNet V1/V2/V3 checkpoint (official, timm, or an mmpretrain classifier) for ghost_mm.
+"""Convert a GhostNet checkpoint (official, timm, PaddleClas, MindCV, or an mmpretrain classifier) for ghost_mm.
 
     python tools/convert_checkpoint.py state_dict_73.98.pth checkpoints/ghostnet_1.0x.pth
     python tools/convert_checkpoint.py ck_ghostnetv2_10.pth.tar checkpoints/ghostnetv2_1.0x.pth
     python tools/convert_checkpoint.py work_dirs/ghostnet-1.1x_8xb128_in1k/epoch_400.pth \
         checkpoints/ghostnet_1.1x.pth
     python tools/convert_checkpoint.py state_dict_73.98.pth checkpoints/ghostnet-1.0x_in1k.pth --keep-head
+    python tools/convert_checkpoint.py GhostNet_x1_3_ssld_pretrained.pdparams checkpoints/ghostnet_1.3x_ssld.pth
+    python tools/convert_checkpoint.py ghostnet_050-85b91860.ckpt checkpoints/ghostnet_0.5x.pth
 
-The version (V1/V2/V3) and width are read from the file. The output loads
+The format (PyTorch, PaddleClas .pdparams, MindCV/MindSpore .ckpt; read
+without PaddlePaddle or MindSpore), the version (V1/V2/V3) and the width are
+read from the file. The output loads
 with ``init_cfg=dict(type='Pretrained', checkpoint=DST)``; with
 ``--keep-head`` it is a whole mmpretrain classifier for the
 ``configs/imagenet`` configs (``tools/test.py CONFIG DST``).
@@ -20,8 +24,9 @@ from ghost_mm.models.ghostnet import VERSIONS
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('src', help='official/timm GhostNet .pth or .pth.tar, or a '
-                        'checkpoint the runner wrote for a model with a GhostNet backbone')
+    parser.add_argument('src', help='official/timm GhostNet .pth or .pth.tar, a PaddleClas '
+                        '.pdparams, a MindCV .ckpt, or a checkpoint the runner wrote for a '
+                        'model with a GhostNet backbone')
     parser.add_argument('dst', help='where to write the converted checkpoint')
     parser.add_argument('--widen-factor', type=float, default=None,
                         help='refuse the file unless it has this width')

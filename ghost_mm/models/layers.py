@@ -102,10 +102,14 @@ class SqueezeExcite(nn.Module):
 
     def __init__(self, channels, se_ratio=0.25, act_cfg=dict(type='ReLU')):
         super().__init__()
-        reduced = make_divisible(channels * se_ratio, 4)
+        reduced = self.reduced_channels(channels, se_ratio)
         self.conv_reduce = nn.Conv2d(channels, reduced, 1, bias=True)
         self.act1 = build_activation_layer(act_cfg)
         self.conv_expand = nn.Conv2d(reduced, channels, 1, bias=True)
+
+    @staticmethod
+    def reduced_channels(channels, se_ratio=0.25):
+        return make_divisible(channels * se_ratio, 4)
 
     def forward(self, x):
         gate = x.mean((2, 3), keepdim=True)
