@@ -23,6 +23,7 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 from .checkpoint import runner_checkpoint_globals
+from .skipping import image_folder, skip_unreadable_for_evaluation, skips_bad_images
 
 COCO_HELP = (
     'Expected the COCO 2017 layout:\n'
@@ -99,18 +100,13 @@ def _annotation_problem(path):
 def _missing_images(ds, content):
     """The images a COCO file lists that are missing or empty (0 bytes) on
     disk: cheap checks of every file before anything runs."""
-    folder = osp.join(ds.get('data_root') or '', (ds.get('data_prefix') or {}).get('img', ''))
+    folder = image_folder(ds)
     missing = []
     for image in content.get('images', []):
         path = osp.join(folder, image.get('file_name', ''))
         if not osp.isfile(path) or osp.getsize(path) == 0:
             missing.append(path)
     return missing
-
-
-def _skips_bad_images(ds):
-    steps = ds.get('pipeline') or []
-    return bool(steps) and str(steps[0].get('type', '')).endswith('SkippingLoadImageFromFile')
 
 
 def _missing_images_message(loader, ds, missing, content):
@@ -191,7 +187,7 @@ def missing_inputs(cfg, loaders=DATASET_LOADERS, check_pretrained=True):
             content = _coco_content(wanted[0])
             # skipped images are only warned about (annotation_warnings)
             missing = _missing_images(ds, content) \
-                if isinstance(content, dict) and not _skips_bad_images(ds) else []
+                if isinstance(content, dict) and not skips_bad_images(ds) else []
             if missing:
                 problems.append(_missing_images_message(loader, ds, missing, content)
                                 + '. Remove them from the annotation file, or skip them: '
@@ -226,7 +222,7 @@ def annotation_warnings(cfg, loaders=DATASET_LOADERS):
                             if a.get('area', 0) > 1.01 * a['bbox'][2] * a['bbox'][3] + 1)
         except (KeyError, TypeError, AttributeError, IndexError):
             continue  # malformed entries: mmdet's own loader names them
-        missing = _missing_images(ds, content) if _skips_bad_images(ds) else []
+        missing = _missing_images(ds, content) if skips_bad_images(ds) else []
         if missing:
             found.append(_missing_images_message(loader, ds, missing, content)
                          + ': SkippingLoadImageFromFile will skip them.')
@@ -339,11 +335,14 @@ def run_train(config, work_dir=None, resume=None, amp=False, auto_scale_lr=False
         cfg.resume, cfg.load_from = True, resume
     check_inputs(cfg, loaders=('train_dataloader', 'val_dataloader'),
                  check_pretrained=not cfg.get('resume') and not cfg.get('load_from'))
+    notes = skip_unreadable_for_evaluation(cfg, ('val_dataloader',))
     custom_hooks = list(cfg.get('custom_hooks') or [])
     if not any(h.get('type') == 'TrainingCurveHook' for h in custom_hooks):
         custom_hooks.append(dict(type='TrainingCurveHook'))
     cfg.custom_hooks = custom_hooks
     runner = build_runner(cfg)
+    for note in notes:
+        runner.logger.warning(note)
     with runner_checkpoint_globals():
         runner.train()
     return runner
@@ -359,6 +358,7 @@ def run_test(config, checkpoint, work_dir=None, out=None, show_dir=None,
     if not osp.isfile(checkpoint):
         raise MissingInputError(f'checkpoint not found: {checkpoint}')
     check_inputs(cfg, loaders=('test_dataloader',), check_pretrained=False)
+    notes = skip_unreadable_for_evaluation(cfg, ('test_dataloader',))
     if cfg.model.get('backbone', {}).get('init_cfg'):
         cfg.model.backbone.init_cfg = None  # the checkpoint holds the weights
     if show_dir:  # as mmdet's / mmseg's own tools/test.py do it
@@ -377,6 +377,8 @@ def run_test(config, checkpoint, work_dir=None, out=None, show_dir=None,
             elif evaluator.get('type') == 'IoUMetric':
                 evaluator.output_dir = out
     runner = build_runner(cfg)
+    for note in notes:
+        runner.logger.warning(note)
     with runner_checkpoint_globals():
         metrics = runner.test()
     return metrics

@@ -127,3 +127,63 @@ def test_missing_images_only_warned_when_skipping_is_configured(sample_copy, tmp
     assert missing_inputs(cfg, loaders=('train_dataloader',)) == []
     (warning,) = annotation_warnings(cfg, loaders=('train_dataloader',))
     assert '1 of 8 images' in warning and BROKEN in warning and 'will skip them' in warning
+
+
+def _break_two(root):
+    """One image of the sample deleted, one overwritten with junk; their names."""
+    names = sorted(p.name for p in (root / 'train2017').glob('*.jpg'))
+    (root / 'train2017' / names[0]).unlink()
+    (root / 'train2017' / names[1]).write_bytes(b'not a jpeg')
+    return names[:2]
+
+
+def _without(ann, names, out):
+    """``ann`` without the images ``names`` and their objects, written to ``out``."""
+    content = json.loads(ann.read_text())
+    drop = {i['id'] for i in content['images'] if i['file_name'] in names}
+    content['images'] = [i for i in content['images'] if i['id'] not in drop]
+    content['annotations'] = [a for a in content['annotations'] if a['image_id'] not in drop]
+    out.write_text(json.dumps(content))
+    return out
+
+
+def test_skipped_images_are_left_out_of_testing_and_its_metric(repo_root, sample_copy, tmp_path,
+                                                                trained):
+    """tools/test.py with SkippingLoadImageFromFile over a copy with a missing
+    and a corrupt image scores what it scores over an annotation file without
+    them, on the intact sample: the metric is over the images that exist."""
+    from ghost_mm.runner import run_test
+    checkpoint = trained(QUICKSTART)
+    bad = _break_two(sample_copy)
+    ann = sample_copy / 'annotations' / 'instances_train2017.json'
+    work = tmp_path / 'skipping'
+    skipping = run_test(QUICKSTART, checkpoint, work_dir=str(work), cfg_options={
+        'test_dataloader.dataset.data_root': f'{sample_copy}/',
+        'test_dataloader.dataset.pipeline.0.type': 'SkippingLoadImageFromFile',
+        'test_evaluator.ann_file': str(ann)})
+    reference = run_test(QUICKSTART, checkpoint, work_dir=str(tmp_path / 'reference'),
+                         cfg_options={
+        'test_dataloader.dataset.ann_file': str(_without(ann, bad, tmp_path / 'six.json')),
+        'test_evaluator.ann_file': str(tmp_path / 'six.json')})
+    assert reference['coco/bbox_mAP'] > 0.3  # a trained model, not two zeros
+    assert skipping == reference
+    log = next(work.glob('*/*.log')).read_text()
+    assert f'skipping 2 of 8 images of {ann}' in log
+    assert f'{bad[0]} (missing)' in log and f'{bad[1]} (not decodable)' in log
+    listing = (work / 'skipped_images' / 'test_dataloader_instances_train2017.skipped.txt')
+    assert listing.read_text().split('\n')[:2] == [f'{bad[0]}\tmissing',
+                                                   f'{bad[1]}\tnot decodable']
+    assert len(json.loads(ann.read_text())['images']) == 8  # the user's file untouched
+
+
+def test_skipped_images_are_left_out_of_validation(sample_copy, tmp_path):
+    bad = _break_two(sample_copy)
+    skip = 'SkippingLoadImageFromFile'
+    runner = run_train(QUICKSTART, work_dir=str(tmp_path / 'run'), cfg_options=_options(
+        sample_copy, **{'train_dataloader.dataset.pipeline.0.type': skip,
+                        'val_dataloader.dataset.pipeline.0.type': skip,
+                        'train_cfg.val_interval': 1}))
+    assert runner.iter == 1
+    log = next((tmp_path / 'run').glob('*/*.log')).read_text()
+    assert 'val_dataloader: skipping 2 of 8 images' in log and 'Iter(val) [6/6]' in log
+    assert all(name in log for name in bad)

@@ -323,3 +323,31 @@ def test_artifact_for_a_runtime_not_installed_says_which(repo_root, deployed, tm
     run = subprocess.run([sys.executable, '-c', code, deployed(RETINANET, 'openvino')],
                          capture_output=True, text=True, check=True)
     assert 'was made for openvino' in run.stdout and 'pip install openvino' in run.stdout
+
+
+@pytest.mark.parametrize('config', ['configs/rtmdet-tiny_ghostnet_coco.py',
+                                    'configs/yolox-tiny_ghostnet_coco.py'])
+def test_runtime_resizes_and_pads_as_the_test_pipeline(repo_root, config):
+    """RTMDet's test pipeline pads to 640x640, YOLOX's to a square, with 114:
+    deploy.json records it and the runtime's input equals mmdet's, pixel for
+    pixel, for a landscape and a portrait image."""
+    from mmcv.transforms import Compose
+    from mmdet.utils import register_all_modules
+    from ghost_mm.export.deployable import preprocess_policy
+    from ghost_mm.export.tensor_graph import load_model
+    from ghost_mm.runner import load_config
+    from ghost_mm.runtime.preprocess import prepare
+    register_all_modules()
+    cfg = load_config(config)
+    cfg.model.backbone.init_cfg = None
+    policy = preprocess_policy(cfg, load_model(cfg, None))
+    assert policy['pad']['value'] == [114.0] * 3
+    pipeline = Compose([step for step in cfg.test_dataloader.dataset.pipeline
+                        if step['type'] not in ('LoadImageFromFile', 'LoadAnnotations')])
+    image = cv2.imread(os.path.join(SAMPLE, sorted(os.listdir(SAMPLE))[0]))
+    for sample in (image, np.ascontiguousarray(image.transpose(1, 0, 2))):
+        packed = pipeline(dict(img=sample, img_id=0, img_path='x.jpg',
+                               ori_shape=sample.shape[:2], img_shape=sample.shape[:2]))
+        ours, _ = prepare(sample, policy)
+        want = packed['inputs'].numpy()[None].astype(np.float32)
+        assert ours.shape == want.shape and (ours == want).all()

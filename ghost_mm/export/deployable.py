@@ -46,26 +46,43 @@ def preprocess_policy(cfg, model):
     runtime, and what the graph itself does (channel order, normalisation,
     padding to the data pre-processor's divisor)."""
     pipeline = cfg.test_dataloader.dataset.get('pipeline') or cfg.get('test_pipeline')
-    resize = None
+    resize = pad = None
     for step in pipeline:
         kind = step['type'].split('.')[-1]
         if kind == 'Resize' and step.get('scale') is not None:
             scale = step['scale']
             scale = [scale, scale] if isinstance(scale, int) else list(scale)
             resize = {'scale': scale, 'keep_ratio': bool(step.get('keep_ratio', False))}
+        elif kind == 'Pad' and resize is not None and cfg.get('default_scope') == 'mmdet' and \
+                (step.get('size') or step.get('pad_to_square') or step.get('size_divisor')):
+            pad = _pad_step(step)
         elif kind not in _PASSIVE_STEPS:
             raise ExportError(f'the test pipeline step {kind!r} has no runtime counterpart '
-                              f'(supported: Resize with scale, and '
+                              f'(supported: Resize with scale, then for detectors Pad to a '
+                              f'size, a square or a multiple, and '
                               f'{", ".join(sorted(_PASSIVE_STEPS))})')
     processor = model.data_preprocessor
-    return {'resize': resize,
+    return {'resize': resize, **({'pad': pad} if pad else {}),
             'in_graph': {'bgr_to_rgb': _channel_conversion(processor),
-                         'mean': processor.mean.flatten().tolist(),
-                         'std': processor.std.flatten().tolist(),
+                         # YOLOX's pre-processor does not normalise (no mean/std)
+                         'mean': (processor.mean.flatten().tolist()
+                                  if getattr(processor, '_enable_normalize', True) else [0.0] * 3),
+                         'std': (processor.std.flatten().tolist()
+                                 if getattr(processor, '_enable_normalize', True) else [1.0] * 3),
                          'pad_size_divisor': _pad_size_divisor(processor),
                          'pad_value': float(getattr(processor, 'pad_val',
                                                     getattr(processor, 'pad_value', 0)))},
             'input': 'float32 1x3xHxW, BGR, 0-255 (as OpenCV reads images)'}
+
+
+def _pad_step(step):
+    """deploy.json's ``pad`` from mmdet's ``Pad`` step (bottom/right padding)."""
+    value = step.get('pad_val', 0)
+    value = value.get('img', 0) if isinstance(value, dict) else value
+    value = [float(v) for v in value] if isinstance(value, (list, tuple)) else [float(value)] * 3
+    return {'size': list(step['size']) if step.get('size') else None,
+            'to_square': bool(step.get('pad_to_square', False)),
+            'size_divisor': step.get('size_divisor'), 'value': value}
 
 
 def _channel_conversion(processor):

@@ -7,7 +7,10 @@ from torch or OpenMMLab.
 import json
 import os.path as osp
 
-FORMAT_VERSION = 1
+# 1: resize only; 2: adds preprocess.pad (the test pipeline's Pad). An artifact
+# records the lowest version that reads it, so older runtimes refuse only what
+# they would get wrong.
+FORMAT_VERSION = 2
 META_FILE = 'deploy.json'
 BACKENDS = {'onnxruntime': 'model.onnx', 'openvino': 'model.xml'}
 TASKS = ('detection', 'segmentation')
@@ -54,5 +57,6 @@ def read_meta(folder, backend=None):
 
 
 def write_meta(folder, meta):
+    version = 2 if (meta.get('preprocess') or {}).get('pad') else 1
     with open(osp.join(folder, META_FILE), 'w') as f:
-        json.dump({'format_version': FORMAT_VERSION, **meta}, f, indent=2)
+        json.dump({'format_version': version, **meta}, f, indent=2)

@@ -1,7 +1,10 @@
-"""The config's test-time resizing, redone with numpy and OpenCV: mmcv's
-``Resize`` (keep_ratio: the largest scale that fits the long and the short
-side, sizes rounded half up, bilinear). Channel order, normalisation and
-padding are in the exported graph."""
+"""The config's test-time resizing and padding, redone with numpy and OpenCV:
+mmcv's ``Resize`` (keep_ratio: the largest scale that fits the long and the
+short side, sizes rounded half up, bilinear) and mmdet's ``Pad`` (bottom and
+right, to a fixed size, a square and/or a multiple, with the pipeline's
+value). Channel order, normalisation and the data pre-processor's padding are
+in the exported graph."""
+import math
 import os.path as osp
 
 import cv2
@@ -38,5 +41,32 @@ def prepare(image, policy):
         if size != (width, height):
             image = cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
     new_h, new_w = image.shape[:2]
+    if policy.get('pad'):
+        image = pad(image, policy['pad'])
     batch = np.ascontiguousarray(image.transpose(2, 0, 1)[None], dtype=np.float32)
     return batch, (new_w / width, new_h / height)
+
+
+def padded_size(height, width, pad):
+    """(height, width) after mmdet's ``Pad`` with deploy.json's ``pad``: to a
+    square and/or to a multiple of ``size_divisor``, else to ``size`` (w, h)."""
+    size = None
+    if pad.get('to_square'):
+        size = (max(height, width),) * 2
+    if pad.get('size_divisor'):
+        divisor = pad['size_divisor']
+        size = size or (height, width)
+        return (math.ceil(size[0] / divisor) * divisor, math.ceil(size[1] / divisor) * divisor)
+    if size is None and pad.get('size'):
+        size = (pad['size'][1], pad['size'][0])
+    return size or (height, width)
+
+
+def pad(image, pad):
+    """``image`` padded at the bottom and right as mmdet's ``Pad`` pads it."""
+    height, width = image.shape[:2]
+    new_h, new_w = padded_size(height, width, pad)
+    if (new_h, new_w) == (height, width):
+        return image
+    return cv2.copyMakeBorder(image, 0, new_h - height, 0, new_w - width, cv2.BORDER_CONSTANT,
+                              value=list(pad['value']))
