@@ -60,7 +60,9 @@ class MissingInputError(FileNotFoundError):
     message says what is expected where and how to get it."""
 
 
-ANNOTATION_CHECK_MAX_BYTES = 64 << 20  # parse smaller json files up front
+# annotation files parsed up front (once, then freed): COCO's train2017 file
+# (448 MB) included; larger ones (Objects365's) are left to the toolbox
+ANNOTATION_CHECK_MAX_BYTES = 1 << 30
 DATASET_LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
 

@@ -355,11 +355,24 @@ def swap_backbone(src, widen_factor=1.0, pretrained=AUTO, version='v1'):
         SwapError: the config cannot be mapped (composite backbones, heads that
             run part of the old backbone, outputs GhostNet does not have).
     """
-    return _swap(src, widen_factor, pretrained, version, base=_absolute_base(src))
+    return _swap(src, widen_factor, pretrained, version, base=loadable_name(src))
 
 
-def _absolute_base(src):
-    return src if _is_packaged(src) else osp.abspath(src)
+def loadable_name(src):
+    """How the written config names ``src``: a file as an absolute path; a
+    packaged config by its ``mmdet::``/``mmseg::`` name, unless mmengine
+    cannot parse that name (e.g. ``mmdet::gn+ws/...``): then the installed file."""
+    if not _is_packaged(src):
+        return osp.abspath(src)
+    if re.fullmatch(r'\w+::[\w/.-]+', src):
+        return src
+    import importlib
+    scope, path = src.split('::', 1)
+    try:
+        root = osp.dirname(importlib.import_module(scope).__file__)
+    except ImportError as e:
+        raise SwapError(f'{src}: package {scope!r} is not installed') from e
+    return osp.join(root, '.mim', 'configs', path)
 
 
 def _swap(src, widen_factor, pretrained, version, base):
@@ -369,10 +382,15 @@ def _swap(src, widen_factor, pretrained, version, base):
     # validates the width and version with their own messages
     GhostNet(widen_factor=widen_factor, version=version)
     try:  # one way for files and packaged configs
-        source = Config.fromstring(f'_base_ = {_absolute_base(src)!r}\n', '.py')
+        source = Config.fromstring(f'_base_ = {loadable_name(src)!r}\n', '.py')
     except Exception as e:
         raise SwapError(f'cannot load config {src!r}: {e}') from e
     model = source.get('model')
+    if model and not model.get('backbone') and (model.get('detector') or {}).get('backbone'):
+        raise SwapError(f'{src}: a {model.get("type")} model wraps a detector (tracking, video '
+                        f'or semi-supervised): its backbone is inside model.detector, which '
+                        f'the tool does not rewrite; swap the detector\'s own config and use '
+                        f'it there')
     if not model or not model.get('backbone'):
         raise SwapError(f'{src}: has no model.backbone to replace')
     old_backbone = model['backbone'].to_dict() if hasattr(model['backbone'], 'to_dict') \
@@ -467,7 +485,8 @@ def _swap(src, widen_factor, pretrained, version, base):
         model_diff['data_preprocessor'] = dict(IMAGENET_PREPROCESSING)
 
     diff = {}
-    imports = list((source.get('custom_imports') or {}).get('imports', []))
+    imports = (source.get('custom_imports') or {}).get('imports', [])
+    imports = [imports] if isinstance(imports, str) else list(imports)  # a str is one module
     diff['custom_imports'] = dict(imports=imports + ['ghost_mm'] * ('ghost_mm' not in imports),
                                   allow_failed_imports=False)
     diff['model'] = model_diff
@@ -478,8 +497,8 @@ def _swap(src, widen_factor, pretrained, version, base):
                       f'makes it from an official or timm checkpoint).')
     else:
         header.append('No ImageNet weights: the backbone starts from random init.')
-    cfg = Config.fromstring(_render(_absolute_base(src), diff, header), '.py')
-    unchecked = _check_runs(cfg, registry, src)
+    cfg = Config.fromstring(_render(loadable_name(src), diff, header), '.py')
+    unchecked = _check_runs(cfg, registry, src, model)
     if unchecked:
         notes.append(unchecked)
         header.append(unchecked)
@@ -525,35 +544,65 @@ PIP_NAMES = {'sklearn': 'scikit-learn', 'cv2': 'opencv-python', 'PIL': 'Pillow',
              'skimage': 'scikit-image'}
 
 
-def _check_runs(cfg, registry, src):
+def _loss_check(model_cfg, registry, cfg):
+    """Build ``model_cfg`` (no weights) and compute its training losses on a tiny batch."""
+    model_cfg = copy.deepcopy(model_cfg)
+    model_cfg['backbone'].pop('init_cfg', None)
+    model_cfg.pop('pretrained', None)
+    data = _demo_batch(cfg, CHECK_SIZE[cfg.default_scope])
+    _runner_message_hub(cfg)
+    model = revert_sync_batchnorm(registry.build(model_cfg))
+    with torch.no_grad():
+        data = model.data_preprocessor(data, True)
+        model(**data, mode='loss')
+
+
+def _missing_package(error):
+    """The package an error says is not installed (mmdet's PAA raises
+    ImportError, BoxInst a RuntimeError saying "pip install ..."), or None."""
+    named = re.search(r'pip install ([A-Za-z][\w-]*(?:\.[\w-]+)*)', str(error))
+    if isinstance(error, ImportError):
+        return (error.name or (named.group(1) if named else str(error))).split('.')[0]
+    if named and 'not installed' in str(error):
+        return named.group(1)
+    return None
+
+
+def _check_runs(cfg, registry, src, original_model):
     """Build the swapped model and compute its training losses on a tiny
     batch, so that a config with a part that still expects the old backbone
     (e.g. mmseg's JPU hands backbone outputs on to the heads) is refused.
-    Returns a note when an optional package the model needs is missing (the
-    check could not run; the swap itself stands), else None."""
-    model_cfg = copy.deepcopy(cfg.model)
-    model_cfg['backbone'].pop('init_cfg', None)
-    scope = cfg.default_scope
-    data = _demo_batch(cfg, CHECK_SIZE[scope])
-    _runner_message_hub(cfg)
+    When the check cannot tell (an optional package is missing, or the
+    original config does not run here either, e.g. a CUDA-only op), the swap
+    stands and a note says so; returns that note, else None."""
     try:
-        model = revert_sync_batchnorm(registry.build(model_cfg))
-        with torch.no_grad():
-            data = model.data_preprocessor(data, True)
-            model(**data, mode='loss')
-    except ImportError as e:
-        # a plain ImportError (mmdet's PAA) may only say 'pip install X' in its text
-        named = re.search(r'pip install (\w[\w.-]*)', str(e))
-        package = (e.name or (named.group(1) if named else str(e))).split('.')[0]
+        _loss_check(cfg.model, registry, cfg)
+        return None
+    except Exception as e:
+        error = e
+    package = _missing_package(error)
+    if package:
         note = (f'NOT CHECKED: the model needs the package {package!r}, which is not '
                 f'installed (pip install {PIP_NAMES.get(package, package)}); the swapped '
                 f'config was written without its loss check')
-        warnings.warn(f'{src}: {note}')
-        return note
-    except Exception as e:
-        raise SwapError(f'{src}: with GhostNet in place the model does not run '
-                        f'({type(e).__name__}: {e}); some part of it still expects '
-                        f'the old backbone') from e
+    else:
+        try:
+            _loss_check(original_model, registry, cfg)
+        except Exception as original:  # not the swap's doing
+            note = (f'NOT CHECKED: the original config does not run here either '
+                    f'({type(original).__name__}: {_first_line(original)}); the swapped '
+                    f'config was written without its loss check')
+        else:
+            raise SwapError(f'{src}: with GhostNet in place the model does not run '
+                            f'({type(error).__name__}: {_first_line(error)}); the original '
+                            f'backbone runs, so some part of it still expects the old '
+                            f'backbone') from error
+    warnings.warn(f'{src}: {note}')
+    return note
+
+
+def _first_line(error):
+    return (str(error).strip().splitlines() or [''])[0][:300]
 
 
 def write_swapped_config(src, dst, widen_factor=1.0, pretrained=AUTO, version='v1'):
@@ -561,7 +610,7 @@ def write_swapped_config(src, dst, widen_factor=1.0, pretrained=AUTO, version='v
     ``dst`` for files, so the two can move together) and return its
     :class:`SwapResult`. Nothing is written when the swap fails."""
     if _is_packaged(src):
-        base = src
+        base = loadable_name(src)
     else:
         base = osp.relpath(osp.abspath(src), osp.dirname(osp.abspath(dst)))
     result = _swap(src, widen_factor, pretrained, version, base)

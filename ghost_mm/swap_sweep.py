@@ -34,8 +34,8 @@ NOT_FAMILIES = {'_base_', 'common', 'misc', 'legacy_1.x', 'dsdl'}
 # name parts that mark a variant of a family's base model, not the base model
 _VARIANT_PARTS = {'r101', 'x101', 'r18', 'caffe', 'ms', 'mstrain', 'mstest', 'dcn', 'gn',
                   'syncbn', '2x', '3x', '20e', '24e', 'tta', 'lsj', 'amp', 'fp16', 'giou',
-                  'ciou', 'lvis', 'voc', 'ade20k', 'pascal', 'bs16', 'dc5', 'c4', '769x769',
-                  'isaid', 'crop'}
+                  'ciou', 'lvis', 'voc', 'pascal', 'bs16', 'dc5', 'c4', '769x769', 'isaid',
+                  'levir', 'crop'}
 SIZE = dict(mmdet=320, mmseg=128)
 
 
@@ -97,12 +97,12 @@ def demo_batch(cfg, size=None):
     return dict(inputs=inputs, data_samples=samples)
 
 
-def train_step_and_predict(cfg):
+def train_step_and_predict(cfg, backbone='GhostNet'):
     """Build ``cfg.model`` (a swapped config) as the Runner would, take one
     SGD step on :func:`demo_batch` and predict it; raise AssertionError if
-    the backbone is not GhostNet, a loss is not finite, no GhostNet weight
-    moved, or the predictions lack boxes / a full-size label map. Returns
-    the predictions."""
+    the backbone is not ``backbone`` (None: any), a loss is not finite, no
+    backbone weight moved, or the predictions lack boxes (or a panoptic map)
+    / a full-size label map. Returns the predictions."""
     import torch
     from mmengine.logging import MessageHub, MMLogger
     from mmengine.model import revert_sync_batchnorm
@@ -121,7 +121,8 @@ def train_step_and_predict(cfg):
         model.init_weights()  # as the Runner does (heads such as DETR's rely on it)
     finally:
         logger.level = level
-    assert type(model.backbone).__name__ == 'GhostNet', type(model.backbone).__name__
+    if backbone:
+        assert type(model.backbone).__name__ == backbone, type(model.backbone).__name__
     model.train()
     trainable = {n: p.detach().clone() for n, p in model.backbone.named_parameters()
                  if p.requires_grad}
@@ -129,14 +130,16 @@ def train_step_and_predict(cfg):
     assert all(torch.isfinite(v).all() for v in losses.values()), f'losses not finite: {losses}'
     moved = [n for n, p in model.backbone.named_parameters()
              if n in trainable and not torch.equal(trainable[n], p)]
-    assert moved, 'no GhostNet parameter was updated: the losses do not reach the backbone'
+    assert moved, 'no backbone parameter was updated: the losses do not reach the backbone'
     model.eval()
     with torch.no_grad():
         outputs = model.test_step(data)
     assert len(outputs) == 2
     for out in outputs:
         if cfg.default_scope == 'mmdet':
-            assert out.pred_instances.bboxes.shape[1] == 4
+            assert 'pred_instances' in out or 'pred_panoptic_seg' in out, out.keys()
+            if 'pred_instances' in out:
+                assert out.pred_instances.bboxes.shape[1] == 4
         else:
             assert tuple(out.pred_sem_seg.data.shape[-2:]) == tuple(out.ori_shape)
     return outputs
@@ -153,12 +156,30 @@ def try_one(name):
         unchecked = [str(w.message) for w in caught if 'NOT CHECKED' in str(w.message)]
         if unchecked:
             return 'not checked', unchecked[0].split('NOT CHECKED: ')[-1]
-        train_step_and_predict(result.cfg)
-        return 'trained', ''
     except SwapError as err:
         return 'refused', str(err).split(': ', 1)[-1]
     except Exception as err:  # what the sweep is for: anything else is a finding
-        return 'failed', f'{type(err).__name__}: {err}'
+        return 'failed', f'{type(err).__name__}: {_first_line(err)}'
+    try:
+        train_step_and_predict(result.cfg)
+        return 'trained', ''
+    except Exception as err:
+        swapped = f'{type(err).__name__}: {_first_line(err)}'
+    try:  # does the original config pass the same check here?
+        from mmengine.config import Config
+        from .swap import loadable_name
+        train_step_and_predict(Config.fromstring(f'_base_ = {loadable_name(name)!r}\n', '.py'),
+                               backbone=None)
+    except Exception as original:
+        return 'not checked', (f'the original config fails the same step here too '
+                               f'({type(original).__name__}: {_first_line(original)}); the '
+                               f'swapped one: {swapped}')
+    return 'failed', swapped
+
+
+def _first_line(error):
+    text = str(error).strip().splitlines()
+    return text[0][:300] if text else '(no message)'
 
 
 def _in_subprocess(name, timeout):
@@ -180,10 +201,12 @@ def _in_subprocess(name, timeout):
     return outcome, detail, time.time() - start
 
 
-def sweep(out_json, out_md, scopes=SCOPES, jobs=2, timeout=300, only=None, log=print):
+def sweep(out_json, out_md, scopes=SCOPES, jobs=2, timeout=300, only=None, update=False,
+          log=print):
     """Try every family's representative of ``scopes`` (or only the families
     and packaged config names in ``only``), ``jobs`` processes at a time; write the results as json and as
-    a markdown table; return ``{outcome: count}``."""
+    a markdown table; return ``{outcome: count}``. With ``update``, the rows of
+    an earlier ``out_json`` are kept except those re-checked now."""
     picks = []
     for scope in scopes:
         for family, names in families(scope).items():
@@ -202,6 +225,11 @@ def sweep(out_json, out_md, scopes=SCOPES, jobs=2, timeout=300, only=None, log=p
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         rows = list(pool.map(run, picks))
+    if update and osp.isfile(out_json):  # re-checked rows replace theirs, the rest stay
+        with open(out_json) as f:
+            earlier = json.load(f)['rows']
+        fresh = {row['config']: row for row in rows}
+        rows = [fresh.pop(row['config'], row) for row in earlier] + list(fresh.values())
     counts = {}
     for row in rows:
         counts[row['outcome']] = counts.get(row['outcome'], 0) + 1

@@ -414,7 +414,7 @@ def _realtime_runtime_models(name, config, model, image, workdir):
     return rows
 
 
-def _realtime_rows(rounds, workdir, image_path=REALTIME_IMAGE):
+def _realtime_rows(rounds, workdir, image_path=REALTIME_IMAGE, only=None):
     """Each real-time config and its toolbox's default-backbone version, the
     whole network from an image array to boxes / label map (the config's test
     pipeline: resize, normalise, network, decoding, NMS or argmax), untrained
@@ -426,6 +426,8 @@ def _realtime_rows(rounds, workdir, image_path=REALTIME_IMAGE):
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     tables = {}
     for title, size, ours, anchor in REALTIME:
+        if only and not any(word.lower() in title.lower() for word in only):
+            continue
         configs = {os.path.basename(c)[:-3]: os.path.join(root, c) for c in ours}
         configs[anchor.split('/')[-1][:-3] + DEFAULT] = anchor
         models, counts = {}, {}
@@ -480,6 +482,9 @@ def main(argv=None):
     parser.add_argument('--realtime', action='store_true',
                         help='the real-time configs (SSDLite, RTMDet-tiny, YOLOX-tiny, LR-ASPP) '
                              'beside their toolbox default-backbone versions, image in, result out')
+    parser.add_argument('--realtime-only', nargs='+', metavar='WORD',
+                        help='with --realtime: only the tables whose title has one of these '
+                             'words (e.g. RTMDet YOLOX)')
     parser.add_argument('--no-memory', action='store_true', help='skip the memory subprocesses')
     parser.add_argument('--sizes', nargs='*', choices=list(SIZES), default=list(SIZES),
                         help='backbone sizes to time (none: only --config / --end-to-end)')
@@ -565,7 +570,7 @@ def main(argv=None):
     if args.realtime:
         import tempfile
         with tempfile.TemporaryDirectory() as tmp:
-            tables = _realtime_rows(max(3, args.rounds), tmp)
+            tables = _realtime_rows(max(3, args.rounds), tmp, only=args.realtime_only)
         for title, rows in tables.items():
             results[f'real-time {title}'] = rows
             reference = next(n for n in rows if n.endswith(DEFAULT))

@@ -19,11 +19,13 @@ def main(argv=None):
     parser.add_argument('--only', nargs='+', help='family names or packaged config names')
     parser.add_argument('--jobs', type=int, default=2, help='processes at a time (default 2)')
     parser.add_argument('--timeout', type=int, default=300, help='seconds per config')
+    parser.add_argument('--update', action='store_true',
+                        help='keep the other rows of an earlier --out json (re-check a few)')
     parser.add_argument('--out', default='docs/swap_sweep',
                         help='prefix of the .json and .md written (default docs/swap_sweep)')
     args = parser.parse_args(argv)
     counts = sweep(args.out + '.json', args.out + '.md', args.scopes, args.jobs, args.timeout,
-                   args.only)
+                   args.only, args.update)
     print(', '.join(f'{n} {k}' for k, n in sorted(counts.items())), f'-> {args.out}.md')
 
 
