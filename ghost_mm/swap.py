@@ -525,7 +525,7 @@ def _demo_batch(cfg, size):
                 data_samples=samples)
 
 
-def _runner_message_hub(cfg):
+def runner_message_hub(cfg):
     """A fresh MessageHub holding what the Runner's loops set before the
     first step (heads such as TOOD's read the epoch, YOLOX's the iteration),
     made the current instance: the check does not depend on, or leak into,
@@ -550,7 +550,7 @@ def _loss_check(model_cfg, registry, cfg):
     model_cfg['backbone'].pop('init_cfg', None)
     model_cfg.pop('pretrained', None)
     data = _demo_batch(cfg, CHECK_SIZE[cfg.default_scope])
-    _runner_message_hub(cfg)
+    runner_message_hub(cfg)
     model = revert_sync_batchnorm(registry.build(model_cfg))
     with torch.no_grad():
         data = model.data_preprocessor(data, True)
@@ -590,19 +590,21 @@ def _check_runs(cfg, registry, src, original_model):
             _loss_check(original_model, registry, cfg)
         except Exception as original:  # not the swap's doing
             note = (f'NOT CHECKED: the original config does not run here either '
-                    f'({type(original).__name__}: {_first_line(original)}); the swapped '
+                    f'({type(original).__name__}: {first_line(original)}); the swapped '
                     f'config was written without its loss check')
         else:
             raise SwapError(f'{src}: with GhostNet in place the model does not run '
-                            f'({type(error).__name__}: {_first_line(error)}); the original '
+                            f'({type(error).__name__}: {first_line(error)}); the original '
                             f'backbone runs, so some part of it still expects the old '
                             f'backbone') from error
     warnings.warn(f'{src}: {note}')
     return note
 
 
-def _first_line(error):
-    return (str(error).strip().splitlines() or [''])[0][:300]
+def first_line(error):
+    """An exception's message, its first line (300 characters at most)."""
+    text = str(error).strip().splitlines()
+    return text[0][:300] if text else '(no message)'
 
 
 def write_swapped_config(src, dst, widen_factor=1.0, pretrained=AUTO, version='v1'):

@@ -2,20 +2,22 @@
 
 One representative config per family (config folder), its base model as
 :func:`representative` picks it (no variant name parts, the toolbox's
-benchmark dataset, ResNet-50, the shortest name). Each runs in its own process (mmengine's registries, MessageHub and
-logger are process-wide) with a time limit: ``swap_backbone`` (the tool's own
-loss check included), then one SGD step and inference on a tiny batch
-(:func:`train_step_and_predict`). Outcomes:
+benchmark dataset, ResNet-50, the shortest name). Each runs in its own
+process (mmengine's registries, MessageHub and logger are process-wide) with
+a time limit: ``swap_backbone`` (the tool's own loss check included), then
+one SGD step and inference on a tiny batch (:func:`train_step_and_predict`).
+Outcomes:
 
 * ``trained``: swapped, one training step moved GhostNet's weights with finite
   losses, and inference returned boxes / a label map of the input's size;
 * ``refused``: the tool said why it cannot map the config (``SwapError``);
-* ``not checked``: swapped, but the model needs an optional package that is
-  not installed (the tool writes the config and says so);
+* ``not checked``: swapped, but the check could not tell: the model needs a
+  package that is not installed, or the original config fails the same way
+  on this machine (the tool writes the config and says so);
 * ``failed``: anything else (an exception, or the time limit).
 
-Not part of ``make test`` (it takes most of an hour on 2 cores); run by hand
-with ``tools/swap_sweep.py``, its table is ``docs/swap_sweep.md``.
+Not part of ``make test`` (~25 min on 2 cores with 2 jobs); run by hand with
+``tools/swap_sweep.py``, its table is ``docs/swap_sweep.md``.
 """
 import json
 import logging
@@ -25,7 +27,6 @@ import re
 import subprocess
 import sys
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 SCOPES = ('mmdet', 'mmseg')
@@ -104,15 +105,13 @@ def train_step_and_predict(cfg, backbone='GhostNet'):
     backbone weight moved, or the predictions lack boxes (or a panoptic map)
     / a full-size label map. Returns the predictions."""
     import torch
-    from mmengine.logging import MessageHub, MMLogger
+    from mmengine.logging import MMLogger
     from mmengine.model import revert_sync_batchnorm
     from mmengine.optim import OptimWrapper
     from .registry import scope_models
+    from .swap import runner_message_hub
     registry = scope_models(cfg.default_scope)
-    # YOLOX/TOOD read the iteration/epoch: a fresh hub, nothing left by others
-    hub = MessageHub.get_instance(f'swap-train-step-{uuid.uuid4().hex}')
-    hub.update_info('iter', 0)
-    hub.update_info('epoch', 0)
+    runner_message_hub(cfg)  # YOLOX/TOOD read the iteration/epoch: a fresh hub
     data = demo_batch(cfg)
     model = revert_sync_batchnorm(registry.build(cfg.model))  # SyncBN needs a process group
     logger = MMLogger.get_current_instance()
@@ -148,7 +147,7 @@ def train_step_and_predict(cfg, backbone='GhostNet'):
 def try_one(name):
     """(outcome, detail) of swapping and training config ``name``, in this process."""
     import warnings
-    from .swap import SwapError, swap_backbone
+    from .swap import SwapError, first_line, swap_backbone
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter('always')
@@ -159,12 +158,12 @@ def try_one(name):
     except SwapError as err:
         return 'refused', str(err).split(': ', 1)[-1]
     except Exception as err:  # what the sweep is for: anything else is a finding
-        return 'failed', f'{type(err).__name__}: {_first_line(err)}'
+        return 'failed', f'{type(err).__name__}: {first_line(err)}'
     try:
         train_step_and_predict(result.cfg)
         return 'trained', ''
     except Exception as err:
-        swapped = f'{type(err).__name__}: {_first_line(err)}'
+        swapped = f'{type(err).__name__}: {first_line(err)}'
     try:  # does the original config pass the same check here?
         from mmengine.config import Config
         from .swap import loadable_name
@@ -172,14 +171,9 @@ def try_one(name):
                                backbone=None)
     except Exception as original:
         return 'not checked', (f'the original config fails the same step here too '
-                               f'({type(original).__name__}: {_first_line(original)}); the '
+                               f'({type(original).__name__}: {first_line(original)}); the '
                                f'swapped one: {swapped}')
     return 'failed', swapped
-
-
-def _first_line(error):
-    text = str(error).strip().splitlines()
-    return text[0][:300] if text else '(no message)'
 
 
 def _in_subprocess(name, timeout):
@@ -204,8 +198,9 @@ def _in_subprocess(name, timeout):
 def sweep(out_json, out_md, scopes=SCOPES, jobs=2, timeout=300, only=None, update=False,
           log=print):
     """Try every family's representative of ``scopes`` (or only the families
-    and packaged config names in ``only``), ``jobs`` processes at a time; write the results as json and as
-    a markdown table; return ``{outcome: count}``. With ``update``, the rows of
+    and packaged config names in ``only``), ``jobs`` processes at a time;
+    write the results as json and as a markdown table; return
+    ``{outcome: count}``. With ``update``, the rows of
     an earlier ``out_json`` are kept except those re-checked now."""
     picks = []
     for scope in scopes:

@@ -1,6 +1,6 @@
 """Try tools/swap_backbone.py on one config of every mmdet and mmseg config family.
 
-    python tools/swap_sweep.py                      # all families, ~1 h on 2 cores
+    python tools/swap_sweep.py                      # all families, ~25 min on 2 cores
     python tools/swap_sweep.py --only retinanet tood mmseg::psanet/psanet_r50-d8_4xb2-40k_cityscapes-512x1024.py
 
 Each config runs in its own process: swapped to GhostNet 1.0x, one SGD step,

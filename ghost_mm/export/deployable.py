@@ -62,13 +62,12 @@ def preprocess_policy(cfg, model):
                               f'size, a square or a multiple, and '
                               f'{", ".join(sorted(_PASSIVE_STEPS))})')
     processor = model.data_preprocessor
+    # YOLOX's pre-processor does not normalise (no mean/std)
+    normalises = getattr(processor, '_enable_normalize', True)
     return {'resize': resize, **({'pad': pad} if pad else {}),
             'in_graph': {'bgr_to_rgb': _channel_conversion(processor),
-                         # YOLOX's pre-processor does not normalise (no mean/std)
-                         'mean': (processor.mean.flatten().tolist()
-                                  if getattr(processor, '_enable_normalize', True) else [0.0] * 3),
-                         'std': (processor.std.flatten().tolist()
-                                 if getattr(processor, '_enable_normalize', True) else [1.0] * 3),
+                         'mean': processor.mean.flatten().tolist() if normalises else [0.0] * 3,
+                         'std': processor.std.flatten().tolist() if normalises else [1.0] * 3,
                          'pad_size_divisor': _pad_size_divisor(processor),
                          'pad_value': float(getattr(processor, 'pad_val',
                                                     getattr(processor, 'pad_value', 0)))},
