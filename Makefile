@@ -26,9 +26,9 @@ QUICKSTART_DIR := work_dirs/quickstart
 # train on the shipped COCO sample, evaluate bbox mAP, draw the detections
 demo: $(STAMP)
 	$(BIN)/python tools/train.py $(QUICKSTART) --work-dir $(QUICKSTART_DIR)
-	$(BIN)/python tools/test.py $(QUICKSTART) $(QUICKSTART_DIR)/iter_150.pth \
+	$(BIN)/python tools/test.py $(QUICKSTART) $$(cat $(QUICKSTART_DIR)/last_checkpoint) \
 		--work-dir $(QUICKSTART_DIR)/test --out $(QUICKSTART_DIR)/results/sample
-	$(BIN)/python tools/demo.py $(QUICKSTART) $(QUICKSTART_DIR)/iter_150.pth \
+	$(BIN)/python tools/demo.py $(QUICKSTART) $$(cat $(QUICKSTART_DIR)/last_checkpoint) \
 		samples/coco/train2017/000000172123.jpg samples/coco/train2017/000000187334.jpg \
 		--out-dir $(QUICKSTART_DIR)/demo
 	@echo "pictures: $(QUICKSTART_DIR)/demo/, curves: $(QUICKSTART_DIR)/training_curves.png"
@@ -40,9 +40,9 @@ SEG_DIR := work_dirs/quickstart_seg
 demo-seg: $(STAMP)
 	$(BIN)/python tools/make_cityscapes_sample.py data/cityscapes_sample
 	$(BIN)/python tools/train.py $(SEG_QUICKSTART) --work-dir $(SEG_DIR)
-	$(BIN)/python tools/test.py $(SEG_QUICKSTART) $(SEG_DIR)/iter_800.pth \
+	$(BIN)/python tools/test.py $(SEG_QUICKSTART) $$(cat $(SEG_DIR)/last_checkpoint) \
 		--work-dir $(SEG_DIR)/test --show-dir $(SEG_DIR)/show
-	$(BIN)/python tools/demo.py $(SEG_QUICKSTART) $(SEG_DIR)/iter_800.pth \
+	$(BIN)/python tools/demo.py $(SEG_QUICKSTART) $$(cat $(SEG_DIR)/last_checkpoint) \
 		data/cityscapes_sample/leftImg8bit/val/frankfurt/frankfurt_000000_000019_leftImg8bit.png \
 		--out-dir $(SEG_DIR)/demo
 	@echo "pictures: $(SEG_DIR)/demo/, $(SEG_DIR)/show/, curves: $(SEG_DIR)/training_curves.png"

@@ -75,8 +75,48 @@ def model_report(cfg, input_shape):
     """Row ``(what, params, flops, flops_all)`` for the config's whole network
     (backbone, neck, heads; their tensors, no post-processing), counted in
     the deploy form as the backbone rows are (BN folded, V3 merged)."""
-    from .export import TensorGraph, load_model
+    from .export.tensor_graph import TensorGraph, load_model, tensor_mode_samples
     model = fuse_conv_bn(load_model(cfg))
-    numbers = measure(TensorGraph(model), input_shape)
+    numbers = measure(TensorGraph(model, tensor_mode_samples(model, input_shape)), input_shape)
     return ('whole model (backbone+neck+heads, deployed)',
             numbers['params'], numbers['flops'], numbers['flops_all'])
+
+
+def model_parts(model):
+    """``{part: [model keys]}``: backbone, neck and the heads (``*_head``)."""
+    keys = [name for name, _ in model.named_children()]
+    parts = {'backbone': [k for k in keys if k == 'backbone'],
+             'neck': [k for k in keys if k == 'neck'],
+             'head': [k for k in keys if k.endswith('head')]}
+    return {part: names for part, names in parts.items() if names}
+
+
+def part_costs(model, keys_of_part, shape):
+    """``{part: (params, FLOPs)}``: conv+linear multiply-adds (the paper's
+    count) of the model's tensor graph on one 3xHxW image, per part."""
+    from mmengine.analysis import parameter_count
+
+    from .export.tensor_graph import TensorGraph, tensor_mode_samples
+    params = parameter_count(model)
+    graph = TensorGraph(model.eval(), tensor_mode_samples(model, shape))
+    with torch.no_grad():
+        analyzer = FlopAnalyzer(graph, torch.randn(1, 3, *shape))
+    analyzer.unsupported_ops_warnings(False)
+    analyzer.uncalled_modules_warnings(False)
+    by_module = analyzer.by_module_and_operator()
+    costs = {}
+    for part, keys in keys_of_part.items():
+        flops = sum(by_module.get(f'model.{key}', {}).get(op, 0)
+                    for key in keys for op in PAPER_OPERATORS)
+        costs[part] = (sum(params.get(key, 0) for key in keys), flops)
+    return costs
+
+
+def parts_report(cfg, input_shape):
+    """Rows ``(what, params, flops)`` for the backbone, neck and heads of the
+    config's network, deploy form (GhostConvs included: they are convs)."""
+    from .export import load_model
+    model = fuse_conv_bn(load_model(cfg))
+    parts = model_parts(model)
+    costs = part_costs(model, parts, input_shape)
+    return [(f'  {part} ({", ".join(parts[part])})', *costs[part]) for part in parts]

@@ -9,6 +9,9 @@ mmdet's MobileNetV2, on the same inputs and threads: ours eager, deployed
     .venv/bin/python tools/benchmark.py --end-to-end [--checkpoint CKPT]   # image in, boxes out
     .venv/bin/python tools/benchmark.py --config MY_CONFIG.py --shape 512 1024   # your model
     .venv/bin/python tools/benchmark.py --realtime --sizes   # SSDLite/RTMDet/YOLOX/LR-ASPP vs defaults
+    .venv/bin/python tools/benchmark.py --ghost-everywhere --sizes --no-memory \
+        --json docs/ghost_everywhere.json --markdown docs/ghost_everywhere.md
+        # whole RetinaNet: GhostNet today vs Ghost FPN+head vs ResNet-50 vs MobileNetV2
 
 Latency is the minimum (and the median) over interleaved rounds: every model
 runs once per round, in turn, so machine noise hits all of them alike. Peak
@@ -452,6 +455,124 @@ def _realtime_rows(rounds, workdir, image_path=REALTIME_IMAGE, only=None):
     return tables
 
 
+GHOST_EVERYWHERE_SIZE = (800, 1333)
+GHOST_TODAY = 'RetinaNet-GhostNet 1.1x'
+GHOST_ALL = 'RetinaNet-GhostNet 1.1x, Ghost FPN+head'
+GHOST_PRED = GHOST_ALL + ' + prediction convs'
+GHOST_EVERYWHERE = {  # row name -> config text (written to a file: tools/deploy.py takes files)
+    GHOST_TODAY: "_base_ = '{root}/configs/retinanet_ghostnet_coco.py'\n",
+    GHOST_ALL: "_base_ = '{root}/configs/retinanet_ghostnet_ghost-fpn-head_coco.py'\n",
+    'RetinaNet-ResNet-50 (mmdet)': "_base_ = 'mmdet::retinanet/retinanet_r50_fpn_1x_coco.py'\n",
+    # mmdet ships no RetinaNet-MobileNetV2: its RetinaNet 1x with the MobileNetV2
+    # levels of its YOLOv3-MobileNetV2 config (strides 8/16/32)
+    'RetinaNet-MobileNetV2 (mmdet modules)':
+        "_base_ = 'mmdet::retinanet/retinanet_r50_fpn_1x_coco.py'\n"
+        "model = dict(backbone=dict(_delete_=True, type='MobileNetV2', out_indices=(2, 4, 6)),\n"
+        "             neck=dict(in_channels=[32, 96, 320], start_level=0))\n",
+}
+GHOST_FORMS = {  # row suffix -> (backend, int8); None: eager (training form / deploy form)
+    'eager': None, 'deploy form': None,
+    'OpenVINO fp32': ('openvino', False), 'OpenVINO int8': ('openvino', True)}
+
+
+def _ghost_prediction_convs(model):
+    """``model`` with RetinaHead's retina_cls/retina_reg (plain nn.Conv2d in
+    mmdet) replaced by GhostConvs of the same shape: the option measured."""
+    from ghost_mm.models.ghost_conv import GhostConv
+    head = model.bbox_head
+    for name in ('retina_cls', 'retina_reg'):
+        conv = getattr(head, name)
+        setattr(head, name, GhostConv(conv.in_channels, conv.out_channels, 3, padding=1))
+    return model
+
+
+def _ghost_everywhere_rows(rounds, workdir):
+    """Whole RetinaNet at 800x1333 from an image array to boxes (resize,
+    normalise, network, decoding, NMS; untrained weights): eager, ghost_mm's
+    deploy form and the OpenVINO fp32/int8 artifacts of tools/deploy.py, for
+    each model of GHOST_EVERYWHERE; plus the measured option of ghosting
+    RetinaHead's prediction convs too (eager and deploy form: no config
+    builds them, so no artifact). Params and FLOPs of the network tensors."""
+    import cv2
+    from ghost_mm.complexity import measure
+    from ghost_mm.deploy import to_deploy
+    from ghost_mm.export import TensorGraph
+    from ghost_mm.export.deployable import export_deployable
+    image = cv2.imread(REALTIME_IMAGE)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    models, counts = {}, {}
+
+    def eager(config, deploy=False, prediction_convs=False):
+        model = _untrained(config)
+        model = _ghost_prediction_convs(model) if prediction_convs else model
+        if deploy:
+            cfg, meta = model.cfg, model.dataset_meta
+            model = to_deploy(model)
+            model.cfg, model.dataset_meta = cfg, meta
+        return _image_in_result_out(model, image)
+
+    for name, text in GHOST_EVERYWHERE.items():
+        config = os.path.join(workdir, f'{len(counts)}.py')
+        with open(config, 'w') as f:
+            f.write(text.format(root=root))
+        model = _untrained(config)
+        numbers = measure(TensorGraph(model), GHOST_EVERYWHERE_SIZE)
+        counts[name] = (numbers['params'], numbers['flops'])
+        checkpoint = os.path.join(workdir, f'{len(counts)}.pth')
+        torch.save({'state_dict': model.state_dict()}, checkpoint)
+        for form, runtime in GHOST_FORMS.items():
+            if runtime is None:
+                models[f'{name}, {form}'] = (functools.partial(
+                    eager, config, form == 'deploy form'), False)
+                continue
+            backend, int8 = runtime
+            artifact = os.path.join(workdir, f'{len(counts)}-{form.replace(" ", "-")}')
+            export_deployable(config, checkpoint, artifact, backend, int8,
+                              CALIBRATION if int8 else None,
+                              cfg_options={'model.backbone.init_cfg': None}, log=lambda *_: None)
+            models[f'{name}, {form}'] = (functools.partial(_predictor, artifact, 'f32', image),
+                                         False)
+        if name == GHOST_ALL:
+            numbers = measure(TensorGraph(_ghost_prediction_convs(model)), GHOST_EVERYWHERE_SIZE)
+            counts[GHOST_PRED] = (numbers['params'], numbers['flops'])
+            for form in ('eager', 'deploy form'):
+                models[f'{GHOST_PRED}, {form}'] = (functools.partial(
+                    eager, config, form == 'deploy form', True), False)
+    times = latencies(models, (8, 8), rounds)
+    rows = {}
+    for row, ts in times.items():
+        name, form = row.rsplit(', ', 1)
+        params, flops = counts[name]
+        rows[row] = dict(model=name, form=form, min_ms=min(ts) * 1e3,
+                         median_ms=statistics.median(ts) * 1e3,
+                         params_m=params / 1e6, gflops=flops / 1e9)
+    return rows
+
+
+def ghost_everywhere_markdown(rows, threads):
+    """The table of docs/ghost_everywhere.md from ``rows``, with the ratios
+    (each divides the same form on the same runtime)."""
+    names = list(dict.fromkeys(r['model'] for r in rows.values()))
+    forms = list(dict.fromkeys(r['form'] for r in rows.values()))
+    lines = [f'| model | params | GFLOPs | ' + ' | '.join(f'{f} ms' for f in forms) + ' |',
+             '|---|---:|---:|' + '---:|' * len(forms)]
+    for name in names:
+        mine = {r['form']: r for r in rows.values() if r['model'] == name}
+        first = next(iter(mine.values()))
+        cells = [f'{mine[f]["min_ms"]:.0f}' if f in mine else '—' for f in forms]
+        lines.append(f'| {name} | {first["params_m"]:.2f}M | {first["gflops"]:.1f} | '
+                     + ' | '.join(cells) + ' |')
+    today = {r['form']: r for r in rows.values() if r['model'] == GHOST_TODAY}
+    ghosted = {r['form']: r for r in rows.values() if r['model'] == GHOST_ALL}
+    lines += ['', f'Ratios, {GHOST_ALL} / {GHOST_TODAY} (same form, same runtime, one run, '
+              f'{threads} threads): FLOPs '
+              f'{ghosted["eager"]["gflops"] / today["eager"]["gflops"]:.2f}x (target <= 0.65)'
+              + ''.join(f'; {f} {ghosted[f]["min_ms"] / today[f]["min_ms"]:.2f}x'
+                        + (' (target <= 0.7)' if f == 'OpenVINO int8' else '')
+                        for f in forms if f in ghosted and f in today)]
+    return '\n'.join(lines) + '\n'
+
+
 def _deployed(config):
     from ghost_mm.deploy import to_deploy
     model = _untrained(config)
@@ -485,6 +606,12 @@ def main(argv=None):
     parser.add_argument('--realtime-only', nargs='+', metavar='WORD',
                         help='with --realtime: only the tables whose title has one of these '
                              'words (e.g. RTMDet YOLOX)')
+    parser.add_argument('--ghost-everywhere', action='store_true',
+                        help='whole RetinaNet at 800x1333, image to boxes: GhostNet today, with '
+                             'Ghost FPN+head, ResNet-50, MobileNetV2 (eager, deploy form, '
+                             'OpenVINO fp32 and int8)')
+    parser.add_argument('--markdown', help='with --ghost-everywhere: write its table into this '
+                        'file, between the lines <!-- table --> and <!-- /table -->')
     parser.add_argument('--no-memory', action='store_true', help='skip the memory subprocesses')
     parser.add_argument('--sizes', nargs='*', choices=list(SIZES), default=list(SIZES),
                         help='backbone sizes to time (none: only --config / --end-to-end)')
@@ -582,6 +709,17 @@ def main(argv=None):
                       f'{r["params_m"]:8.2f} {r["gflops"]:7.2f}   '
                       f'{r["min_ms"] / rows[reference]["min_ms"]:.2f}x of the default')
 
+    if args.ghost_everywhere:
+        import tempfile
+        with tempfile.TemporaryDirectory() as tmp:
+            rows = _ghost_everywhere_rows(max(3, args.rounds), tmp)
+        results['ghost everywhere 800x1333'] = rows
+        table = ghost_everywhere_markdown(rows, args.threads)
+        print(f'\nWhole RetinaNet at 800x1333, image array in, boxes out (untrained weights; '
+              f'{os.path.basename(REALTIME_IMAGE)}), min ms over interleaved rounds\n' + table)
+        if args.markdown:
+            _write_between_markers(args.markdown, table)
+
     if args.end_to_end:
         import tempfile
         if not os.path.isfile(args.checkpoint):
@@ -612,6 +750,17 @@ def main(argv=None):
                       f, indent=1)
     if args.plot:
         _plot(results, args.plot, args.threads)
+
+
+def _write_between_markers(path, table):
+    with open(path) as f:
+        text = f.read()
+    start, end = '<!-- table -->\n', '<!-- /table -->'
+    if start not in text or end not in text:
+        sys.exit(f'--markdown: {path} has no "<!-- table -->" ... "<!-- /table -->" lines')
+    head, rest = text.split(start, 1)
+    with open(path, 'w') as f:
+        f.write(head + start + table + end + rest.split(end, 1)[1])
 
 
 def _plot(results, path, threads):

@@ -12,14 +12,17 @@ from ..registry import scope_models
 
 
 class TensorGraph(nn.Module):
-    """``model(x, mode='tensor')`` with its nested outputs flattened."""
+    """``model(x, data_samples, mode='tensor')`` with its nested outputs
+    flattened (two-stage detectors need ``data_samples`` with image metas:
+    see :func:`tensor_mode_samples`)."""
 
-    def __init__(self, model):
+    def __init__(self, model, data_samples=None):
         super().__init__()
         self.model = model
+        self.data_samples = data_samples
 
     def forward(self, x):
-        out = self.model(x, mode='tensor')
+        out = self.model(x, self.data_samples, mode='tensor')
         flat = []
 
         def walk(o):
@@ -30,6 +33,19 @@ class TensorGraph(nn.Module):
                     walk(item)
         walk(out)
         return tuple(flat)
+
+
+def tensor_mode_samples(model, shape):
+    """Data samples with the image metas mmdet's two-stage detectors read in
+    tensor mode (their RPN predicts proposals), for one ``shape`` image; None
+    for models that need none."""
+    if not getattr(model, 'with_rpn', False):
+        return None
+    from mmdet.structures import DetDataSample
+    height, width = shape
+    return [DetDataSample(metainfo=dict(img_shape=(height, width), ori_shape=(height, width),
+                                        pad_shape=(height, width), scale_factor=(1.0, 1.0),
+                                        batch_input_shape=(height, width)))]
 
 
 def load_model(cfg, checkpoint=None):

@@ -1,5 +1,6 @@
+from .ghost_conv import GhostConv
 from .ghostnet import GhostBottleneck, GhostNet, GhostNetClassifier
-from .layers import GhostModule, SqueezeExcite, make_divisible
+from .layers import GhostBranches, GhostModule, SqueezeExcite, make_divisible
 
 __all__ = ['GhostNet', 'GhostNetClassifier', 'GhostBottleneck', 'GhostModule',
-           'SqueezeExcite', 'make_divisible']
+           'GhostBranches', 'GhostConv', 'SqueezeExcite', 'make_divisible']

@@ -32,14 +32,15 @@ def hard_sigmoid(x):
 
 
 def conv_norm_act(in_channels, out_channels, kernel_size, stride=1, dilation=1,
-                  groups=1, norm_cfg=None, act_cfg=None):
-    """``Sequential(conv, norm[, act])``: indices 0/1/2 are the official key names."""
-    padding = (kernel_size - 1) // 2 * dilation
-    layers = [
-        nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding,
-                  dilation=dilation, groups=groups, bias=False),
-        build_norm_layer(norm_cfg, out_channels)[1],
-    ]
+                  groups=1, norm_cfg=None, act_cfg=None, padding=None):
+    """``Sequential(conv[, norm][, act])``: indices 0/1/2 are the official key
+    names. ``padding`` defaults to "same" for odd kernels at stride 1."""
+    if padding is None:
+        padding = (kernel_size - 1) // 2 * dilation
+    layers = [nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding,
+                        dilation=dilation, groups=groups, bias=False)]
+    if norm_cfg is not None:
+        layers.append(build_norm_layer(norm_cfg, out_channels)[1])
     if act_cfg is not None:
         layers.append(build_activation_layer(act_cfg))
     return nn.Sequential(*layers)
@@ -117,26 +118,62 @@ class SqueezeExcite(nn.Module):
         return x * hard_sigmoid(gate)
 
 
-class GhostModule(nn.Module):
-    """``ceil(n / ratio)`` intrinsic maps from a 1x1 conv, ``ratio - 1`` cheap
-    depthwise ``dw_size`` x ``dw_size`` "ghosts" of each, concatenated and cut to ``n``."""
+def check_ghost_args(ratio, dw_size):
+    """s (``ratio``) an int >= 2, d (``dw_size``) an odd int >= 1."""
+    if isinstance(ratio, bool) or not isinstance(ratio, int) or ratio < 2:
+        raise ValueError(f'ratio (s: outputs per intrinsic map) must be an int >= 2, '
+                         f'got {ratio!r}')
+    if isinstance(dw_size, bool) or not isinstance(dw_size, int) or dw_size < 1 \
+            or dw_size % 2 == 0:
+        raise ValueError(f'dw_size (d: the cheap depthwise kernel) must be an odd int '
+                         f'>= 1 (1, 3, 5, 7), got {dw_size!r}')
 
-    def __init__(self, in_channels, out_channels, ratio=2, dw_size=3, dilation=1,
-                 use_act=True, norm_cfg=dict(type='BN'), act_cfg=dict(type='ReLU')):
+
+def concat_ghosts(intrinsic, ghosts, out_channels):
+    """The Ghost module's output: intrinsic maps, then their ghosts, cut to ``n``."""
+    return torch.cat([intrinsic, ghosts], dim=1)[:, :out_channels]
+
+
+class GhostBranches(nn.Module):
+    """The Ghost module's two branches, shared by GhostNet's :class:`GhostModule`
+    and the plug-in :class:`~ghost_mm.models.ghost_conv.GhostConv`:
+    ``primary_conv`` makes ``m = ceil(n / ratio)`` intrinsic maps with an
+    ordinary ``kernel_size`` conv (stride, padding and dilation as given),
+    ``cheap_operation`` makes ``(ratio - 1) * m`` ghosts with a depthwise
+    ``dw_size`` x ``dw_size`` conv at stride 1 (``groups`` groups the primary
+    conv, as in a grouped conv it replaces); each branch is followed by
+    ``norm_cfg``/``act_cfg`` when given. Output: both concatenated, cut to n."""
+
+    def __init__(self, in_channels, out_channels, ratio=2, dw_size=3, kernel_size=1,
+                 stride=1, padding=None, dilation=1, cheap_dilation=1, norm_cfg=None,
+                 act_cfg=None, groups=1):
         super().__init__()
+        check_ghost_args(ratio, dw_size)
         self.out_channels = out_channels
         intrinsic = math.ceil(out_channels / ratio)
-        act_cfg = act_cfg if use_act else None
         self.primary_conv = conv_norm_act(
-            in_channels, intrinsic, 1, norm_cfg=norm_cfg, act_cfg=act_cfg)
+            in_channels, intrinsic, kernel_size, stride, dilation, groups=groups,
+            padding=padding, norm_cfg=norm_cfg, act_cfg=act_cfg)
         self.cheap_operation = conv_norm_act(
-            intrinsic, intrinsic * (ratio - 1), dw_size, dilation=dilation,
+            intrinsic, intrinsic * (ratio - 1), dw_size, dilation=cheap_dilation,
             groups=intrinsic, norm_cfg=norm_cfg, act_cfg=act_cfg)
 
     def forward(self, x):
         intrinsic = self.primary_conv(x)
-        ghosts = self.cheap_operation(intrinsic)
-        return torch.cat([intrinsic, ghosts], dim=1)[:, :self.out_channels]
+        return concat_ghosts(intrinsic, self.cheap_operation(intrinsic), self.out_channels)
+
+
+class GhostModule(GhostBranches):
+    """GhostNet's Ghost module: ``ceil(n / ratio)`` intrinsic maps from a 1x1
+    conv, ``ratio - 1`` cheap depthwise ``dw_size`` x ``dw_size`` "ghosts" of
+    each, concatenated and cut to ``n``; BN (and, with ``use_act``, ReLU) in
+    both branches, as the official code. ``dilation`` dilates the cheap conv."""
+
+    def __init__(self, in_channels, out_channels, ratio=2, dw_size=3, dilation=1,
+                 use_act=True, norm_cfg=dict(type='BN'), act_cfg=dict(type='ReLU')):
+        super().__init__(in_channels, out_channels, ratio, dw_size, kernel_size=1,
+                         cheap_dilation=dilation, norm_cfg=norm_cfg,
+                         act_cfg=act_cfg if use_act else None)
 
 
 class GhostModuleV2(GhostModule):
@@ -252,7 +289,7 @@ class GhostModuleV3(nn.Module):
                 sum(branch(x) for branch in self.primary_rpr_conv))
             ghosts = self.cheap_activation(
                 sum(branch(intrinsic) for branch in self._cheap_branches()))
-        out = torch.cat([intrinsic, ghosts], dim=1)[:, :self.out_channels]
+        out = concat_ghosts(intrinsic, ghosts, self.out_channels)
         if self.short_conv is not None:
             out = apply_dfc_gate(out, self.short_conv, x)
         return out

@@ -1,0 +1,112 @@
+"""``GhostConv``: the Ghost module as a drop-in replacement for any conv that
+OpenMMLab builds through ``build_conv_layer``/``ConvModule``.
+
+Registered in mmengine's root ``MODELS``, where mmcv's ``build_conv_layer``
+looks conv types up, so ``conv_cfg=dict(type='GhostConv', ratio=2, dw_size=3)``
+works in mmdet, mmseg and mmpretrain modules alike (ResNet, FPN, RetinaHead,
+ASPPHead, ...).
+
+What it computes, for a conv ``in -> n`` with kernel k, stride, padding and
+dilation: ``m = ceil(n / ratio)`` intrinsic maps from a k x k conv with the
+same stride, padding and dilation; ``(ratio - 1) * m`` ghosts from a
+``dw_size`` x ``dw_size`` depthwise conv at stride 1 over the intrinsic
+maps; both concatenated and cut to ``n``; then the conv's bias, if it has
+one, one value per output channel. The two branches are GhostNet's own
+(:class:`~ghost_mm.models.layers.GhostBranches`).
+
+Why no BatchNorm or activation inside by default: GhostConv replaces a
+*conv*, a linear map, and the module around it decides what follows (the
+``ConvModule``'s norm and activation, ResNet's ``norm1``/ReLU, nothing for an
+FPN lateral or a prediction conv). Putting BN+ReLU inside, as GhostNet's own
+module does (GhostNet's bottleneck has no norm of its own around it), would
+add a non-linearity where the replaced network has none, and a BN inside the
+heads that RetinaNet, FCOS and ATSS share across pyramid levels would
+normalise each level with its own batch statistics in training but one set
+of running statistics at test time. Huawei's Ghost-ResNet sketch
+(``ghostnet_pytorch/ghost_resnet.py``) applies no BN inside either; ResNet's
+own BN after the conv normalises both halves. ``norm_cfg``/``act_cfg`` put a
+norm/activation after each branch for those who want GhostNet's form (a BN
+there is folded by :func:`ghost_mm.deploy.fuse_conv_bn`).
+
+Grouped convs (ResNeXt's 3x3): the primary conv keeps the groups, so each
+group makes its share of the intrinsic maps from its own inputs, as the
+replaced conv does; ``ceil(n / ratio)`` must then divide by ``groups``
+(ResNeXt-50 32x4d: 128 / 2 = 64 maps in 32 groups), else it is refused with
+the numbers. Depthwise convs (groups = channels) cannot keep their groups
+with half the outputs and are already cheap: refused. Deformable convs and transposed convs are built by other registries
+(``DCN``/``DCNv2`` conv_cfg, ``build_upsample_layer``) and are never given to
+GhostConv.
+"""
+import torch
+import torch.nn as nn
+from mmengine.model import kaiming_init
+from mmengine.registry import MODELS
+from torch.nn.modules.utils import _pair
+
+from .layers import GhostBranches
+
+
+class GhostConv(GhostBranches):
+    """Ghost module with ``nn.Conv2d``'s arguments; see the module docstring.
+
+    Args:
+        in_channels, out_channels, kernel_size, stride, padding, dilation,
+        groups, bias: as ``nn.Conv2d`` (``groups`` applies to the primary conv).
+        ratio (int): s, outputs per intrinsic map (>= 2). Default: 2.
+        dw_size (int): d, the cheap depthwise kernel (odd). Default: 3.
+        norm_cfg (dict, optional): norm after each branch. Default: None.
+        act_cfg (dict, optional): activation after each branch. Default: None.
+    """
+
+    transposed = False
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                 dilation=1, groups=1, bias=True, ratio=2, dw_size=3, norm_cfg=None,
+                 act_cfg=None, padding_mode='zeros'):
+        intrinsic = -(-out_channels // ratio) if isinstance(ratio, int) else None
+        if groups != 1 and intrinsic is not None and (intrinsic % groups or in_channels % groups):
+            raise ValueError(
+                f'GhostConv keeps a grouped conv\'s groups in its primary conv, but this '
+                f'{in_channels}->{out_channels} conv (kernel {kernel_size}, groups={groups}) '
+                f'would make {intrinsic} intrinsic maps (ceil({out_channels}/ratio {ratio})), '
+                f'not a multiple of {groups}'
+                + (': a depthwise conv is already cheap; leave it an ordinary conv '
+                   '(conv_cfg=None for its module)' if groups == in_channels else
+                   '; choose a ratio that divides it or leave this layer an ordinary conv'))
+        if padding_mode != 'zeros':
+            raise ValueError(f'GhostConv pads with zeros only, got padding_mode={padding_mode!r}')
+        if isinstance(padding, str):
+            raise ValueError(f'GhostConv takes numeric padding, got {padding!r}')
+        kernel_size, stride, padding, dilation = map(
+            _pair, (kernel_size, stride, padding, dilation))
+        super().__init__(in_channels, out_channels, ratio, dw_size, kernel_size, stride,
+                         padding, dilation, norm_cfg=norm_cfg, act_cfg=act_cfg, groups=groups)
+        self.in_channels = in_channels
+        self.kernel_size, self.stride = kernel_size, stride
+        self.padding, self.dilation = padding, dilation
+        self.groups, self.output_padding = groups, (0, 0)
+        self.ratio, self.dw_size = ratio, dw_size
+        self.bias = nn.Parameter(torch.zeros(out_channels)) if bias else None
+        self.init_weights()
+
+    def init_weights(self):
+        """Kaiming (fan-out, ReLU) for both convs and a zero bias: what
+        ``ConvModule`` gives the conv it holds."""
+        kaiming_init(self.primary_conv[0], mode='fan_out', nonlinearity='relu')
+        kaiming_init(self.cheap_operation[0], mode='fan_out', nonlinearity='relu')
+        if self.bias is not None:
+            nn.init.zeros_(self.bias)
+
+    def forward(self, x):
+        out = super().forward(x)
+        if self.bias is not None:
+            out = out + self.bias.view(1, -1, 1, 1)
+        return out
+
+    def extra_repr(self):
+        return (f'{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, '
+                f'stride={self.stride}, padding={self.padding}, dilation={self.dilation}, '
+                f'ratio={self.ratio}, dw_size={self.dw_size}, bias={self.bias is not None}')
+
+
+MODELS.register_module('GhostConv', module=GhostConv, force=True)

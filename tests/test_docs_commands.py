@@ -1,0 +1,52 @@
+"""The commands the README, docs/ and the Makefile give name checkpoints that
+their earlier steps really write."""
+import glob
+import os
+import re
+
+from conftest import REPO
+
+
+def _makefile_variables(text):
+    return dict(re.findall(r'^(\w+)\s*:=\s*(\S+)', text, flags=re.M))
+
+
+def quickstart_work_dirs():
+    """``{work_dir: config}`` of every ``tools/train.py CONFIG --work-dir DIR`` in
+    the Makefile, variables resolved."""
+    with open(os.path.join(REPO, 'Makefile')) as f:
+        text = f.read()
+    variables = _makefile_variables(text)
+
+    def resolve(word):
+        return re.sub(r'\$\((\w+)\)', lambda m: variables[m.group(1)], word)
+    return {resolve(work_dir): resolve(config) for config, work_dir in re.findall(
+        r'tools/train\.py (\S+) --work-dir (\S+)', text)}
+
+
+def test_makefile_reads_the_checkpoint_training_wrote():
+    with open(os.path.join(REPO, 'Makefile')) as f:
+        text = f.read()
+    assert quickstart_work_dirs(), 'the Makefile trains no quick start'
+    # a typed iter_N.pth goes stale when a quick start's schedule changes
+    assert not re.search(r'iter_\d+\.pth', text), \
+        'the Makefile names a checkpoint by iteration; read DIR/last_checkpoint'
+    assert 'last_checkpoint' in text
+
+
+def test_documented_checkpoints_match_the_quick_starts():
+    from ghost_mm.runner import load_config
+    work_dirs = quickstart_work_dirs()
+    documents = [os.path.join(REPO, 'README.md'),
+                 *glob.glob(os.path.join(REPO, 'docs', '*.md'))]
+    named = []
+    for path in documents:
+        with open(path) as f:
+            for work_dir, iters in re.findall(r'(work_dirs/[\w-]+)/iter_(\d+)\.pth', f.read()):
+                if work_dir in work_dirs:
+                    named.append((os.path.relpath(path, REPO), work_dir, int(iters)))
+    assert named, 'no document names a quick-start checkpoint (pattern changed?)'
+    max_iters = {d: load_config(os.path.join(REPO, c)).train_cfg.max_iters
+                 for d, c in work_dirs.items()}
+    stale = [(doc, d, n, max_iters[d]) for doc, d, n in named if n != max_iters[d]]
+    assert not stale, f'(document, work dir, named iteration, trained iterations): {stale}'
