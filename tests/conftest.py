@@ -11,6 +11,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, 'tools'))
 
 RETINANET = 'configs/quickstart/retinanet_ghostnet_coco-sample.py'
+# the same with GhostConv in the FPN and the head
+RETINANET_GHOST = 'configs/quickstart/retinanet_ghostnet_ghost-fpn-head_coco-sample.py'
 FASTER_RCNN = 'configs/quickstart/faster-rcnn_ghostnet_fpn_coco-sample.py'
 DEEPLABV3 = 'configs/quickstart/deeplabv3_ghostnet_cityscapes-sample.py'
 
@@ -63,7 +65,7 @@ def trained(tmp_path_factory, cityscapes_sample):
     def train(config):
         if config not in checkpoints:
             options = on_cityscapes_sample(cityscapes_sample) if config == DEEPLABV3 else None
-            work_dir = tmp_path_factory.mktemp(os.path.basename(config).split('_')[0])
+            work_dir = tmp_path_factory.mktemp(os.path.basename(config)[:-3])
             with _in_repo():
                 max_iters = load_config(config, options).train_cfg.max_iters
                 run_train(config, work_dir=str(work_dir), cfg_options=options)

@@ -59,3 +59,30 @@ def test_whole_model_report_adds_neck_and_heads(repo_root):
     assert params == parts
     backbone = backbone_report(dict(widen_factor=1.1, out_indices=(1, 2, 3, 4)))[0]
     assert backbone[1] < params and backbone[2] < flops  # FPN + RetinaNet head on top
+
+
+def test_parts_report_counts_ghosted_necks_and_heads(repo_root):
+    from ghost_mm.complexity import model_report, parts_report
+    shape = (256, 256)
+    today = Config.fromfile('configs/retinanet_ghostnet_coco.py')
+    ghosted = Config.fromfile('configs/retinanet_ghostnet_ghost-fpn-head_coco.py')
+    rows = {cfg: {what.split()[0]: (params, flops) for what, params, flops in
+                  parts_report(cfg, shape)} for cfg in (today, ghosted)}
+    for cfg in (today, ghosted):  # the parts add up to the whole model
+        _, params, flops, _ = model_report(cfg, shape)
+        assert sum(p for p, _ in rows[cfg].values()) == params
+        assert sum(f for _, f in rows[cfg].values()) == flops
+    assert rows[ghosted]['backbone'] == rows[today]['backbone']
+    # s=2: the FPN's and the stacked head convs' work halves; retina_cls/reg stay
+    assert rows[ghosted]['neck'][1] <= 0.55 * rows[today]['neck'][1]
+    assert rows[ghosted]['head'][1] <= 0.7 * rows[today]['head'][1]
+
+
+def test_get_flops_takes_any_backbone_and_two_stage_models(repo_root):
+    out = subprocess.run([sys.executable, 'tools/get_flops.py',
+                          'configs/faster-rcnn_ghost-resnet50-s2_fpn_coco.py',
+                          '--shape', '128', '128'],
+                         capture_output=True, text=True, check=True).stdout
+    assert out.startswith('GhostResNet at 3x128x128')
+    assert 'whole model' in out and '  backbone (backbone)' in out
+    assert '  head (rpn_head, roi_head)' in out

@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import DEEPLABV3, FASTER_RCNN, REPO, RETINANET, on_cityscapes_sample
+from conftest import (DEEPLABV3, FASTER_RCNN, REPO, RETINANET, RETINANET_GHOST,
+                      on_cityscapes_sample)
 from ghost_mm.runner import run_test
 from ghost_mm.runtime import ArtifactError, DeployedModel, infer_images, read_meta
 from ghost_mm.runtime.artifact import META_FILE
@@ -108,7 +109,7 @@ def test_exported_rpn_keeps_mmdets_proposals(repo_root, tmp_path):
     assert not torch.allclose(across[0, :, :4], want.bboxes, atol=1e-3)
 
 
-@pytest.mark.parametrize('config', [RETINANET, FASTER_RCNN])
+@pytest.mark.parametrize('config', [RETINANET, RETINANET_GHOST, FASTER_RCNN])
 def test_deployed_detector_gives_mmdets_answers(repo_root, tmp_path, trained, deployed, config):
     reference = run_test(config, trained(config), work_dir=str(tmp_path / 'test'),
                          out=str(tmp_path / 'mmdet'))
@@ -197,18 +198,20 @@ def test_deployed_segmentor_gives_mmsegs_label_maps(repo_root, tmp_path, trained
         assert abs(100 * metrics['mIoU'] - reference['mIoU']) < 1.0
 
 
-@pytest.mark.parametrize('backend, float_depthwise', [
-    ('openvino', False), ('openvino', True), ('onnxruntime', False)])
-def test_int8_keeps_most_of_fp32_map(tmp_path, deployed, backend, float_depthwise):
-    fp32 = infer_images(deployed(RETINANET, backend), [SAMPLE], str(tmp_path / 'fp32'),
+@pytest.mark.parametrize('config, backend, float_depthwise', [
+    (RETINANET, 'openvino', False), (RETINANET, 'openvino', True),
+    (RETINANET, 'onnxruntime', False), (RETINANET_GHOST, 'openvino', False)])
+def test_int8_keeps_most_of_fp32_map(tmp_path, deployed, config, backend, float_depthwise):
+    fp32 = infer_images(deployed(config, backend), [SAMPLE], str(tmp_path / 'fp32'),
                         ann_file=ANN, log=quiet)['coco/bbox_mAP']
-    artifact = deployed(RETINANET, backend, int8=True, float_depthwise=float_depthwise)
+    artifact = deployed(config, backend, int8=True, float_depthwise=float_depthwise)
     meta = read_meta(artifact)
     assert (meta['precision'], meta['float_depthwise']) == ('int8', float_depthwise)
     assert meta['calibration']['count'] == 8
     int8 = infer_images(artifact, [SAMPLE], str(tmp_path / 'int8'), ann_file=ANN,
                         log=quiet)['coco/bbox_mAP']
-    print(f'{backend} float_depthwise={float_depthwise}: fp32 {fp32:.3f}, int8 {int8:.3f}')
+    print(f'{config} {backend} float_depthwise={float_depthwise}: fp32 {fp32:.3f}, '
+          f'int8 {int8:.3f}')
     assert int8 >= 0.8 * fp32
     if backend == 'openvino':  # NNCF put int8 convolutions into the network
         import openvino as ov
@@ -286,6 +289,35 @@ def test_bad_exports_are_named_and_leave_out_dir_as_it_was(repo_root, tmp_path, 
     with pytest.raises(ExportError, match='not a deployed model'):
         export_deployable(RETINANET, retinanet_ckpt, str(tmp_path / 'other'), log=quiet)
     assert (tmp_path / 'other' / 'thesis.tex').read_text() == 'keep me'
+
+
+@pytest.mark.parametrize('backend', BACKENDS)
+def test_predict_from_many_threads_gives_the_one_thread_answers(deployed, backend):
+    """4 threads x 40 predictions on one shared model, images of several
+    sizes (so OpenVINO compiles and reuses networks while others run).
+    Before each call took its own infer request, OpenVINO raised "Infer
+    Request is busy" (2 runtime threads: 20 of 160 calls) or returned another
+    call's outputs (1 runtime thread: 2 of 160)."""
+    from concurrent.futures import ThreadPoolExecutor
+    images = [cv2.imread(os.path.join(SAMPLE, name)) for name in sorted(os.listdir(SAMPLE))]
+    images += [cv2.resize(images[0], (w, h)) for w, h in ((200, 320), (480, 240), (333, 333))]
+    model = DeployedModel(deployed(RETINANET, backend), threads=2)
+    expected = [model.predict(image) for image in images]
+
+    def run(worker):
+        answers = []
+        for i in range(40):
+            index = (worker * 7 + i) % len(images)
+            answers.append((index, model.predict(images[index])))
+        return answers
+    with ThreadPoolExecutor(4) as pool:
+        results = [a for answers in pool.map(run, range(4)) for a in answers]
+    assert len(results) == 160
+    for index, got in results:
+        want = expected[index]
+        assert len(got.boxes) == len(want.boxes) > 0
+        assert np.array_equal(got.boxes, want.boxes) and np.array_equal(got.labels, want.labels)
+        assert np.array_equal(got.scores, want.scores)
 
 
 def test_bad_runtime_inputs_are_named(tmp_path, deployed):

@@ -38,11 +38,13 @@ def test_ghost_conv_is_primary_conv_then_cheap_depthwise():
         (8, 13, (3, 3), (2, 2), (2, 2), (2, 2), 1, False, (0, 0))
     assert conv.bias.shape == (13,)
     with torch.no_grad():
-        conv.bias.normal_()
+        primary.bias.normal_()
+        cheap.bias.normal_()
         x = torch.randn(2, 8, 21, 18)
-        intrinsic_maps = F.conv2d(x, primary.weight, None, 2, 2, 2)
-        ghosts = F.conv2d(intrinsic_maps, cheap.weight, None, 1, 2, 1, intrinsic)
-        expected = torch.cat([intrinsic_maps, ghosts], 1)[:, :13] + conv.bias.view(1, -1, 1, 1)
+        intrinsic_maps = F.conv2d(x, primary.weight, primary.bias, 2, 2, 2)
+        ghosts = F.conv2d(intrinsic_maps, cheap.weight, cheap.bias, 1, 2, 1, intrinsic)
+        expected = torch.cat([intrinsic_maps, ghosts], 1)[:, :13]
+        assert torch.equal(conv.bias, torch.cat([primary.bias, cheap.bias])[:13])
         assert torch.allclose(conv(x), expected, atol=1e-5)
         # the replaced conv's output size
         assert conv(x).shape == nn.Conv2d(8, 13, 3, 2, 2, 2)(x).shape

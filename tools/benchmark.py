@@ -488,7 +488,8 @@ def _ghost_prediction_convs(model):
 
 def _ghost_everywhere_rows(rounds, workdir):
     """Whole RetinaNet at 800x1333 from an image array to boxes (resize,
-    normalise, network, decoding, NMS; untrained weights): eager, ghost_mm's
+    normalise, network, decoding, NMS; untrained weights, each model's own
+    initialisation): eager, ghost_mm's
     deploy form and the OpenVINO fp32/int8 artifacts of tools/deploy.py, for
     each model of GHOST_EVERYWHERE; plus the measured option of ghosting
     RetinaHead's prediction convs too (eager and deploy form: no config
@@ -502,8 +503,17 @@ def _ghost_everywhere_rows(rounds, workdir):
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     models, counts = {}, {}
 
-    def eager(config, deploy=False, prediction_convs=False):
+    def initialised(config):
+        # each model's own initialisation (RetinaHead's prior: scores ~0.01,
+        # so NMS sees what a trained detector gives it, not every anchor), the
+        # same weights for the eager rows and the artifacts
+        torch.manual_seed(0)
         model = _untrained(config)
+        model.init_weights()
+        return model.eval()
+
+    def eager(config, deploy=False, prediction_convs=False):
+        model = initialised(config)
         model = _ghost_prediction_convs(model) if prediction_convs else model
         if deploy:
             cfg, meta = model.cfg, model.dataset_meta
@@ -515,7 +525,7 @@ def _ghost_everywhere_rows(rounds, workdir):
         config = os.path.join(workdir, f'{len(counts)}.py')
         with open(config, 'w') as f:
             f.write(text.format(root=root))
-        model = _untrained(config)
+        model = initialised(config)
         numbers = measure(TensorGraph(model), GHOST_EVERYWHERE_SIZE)
         counts[name] = (numbers['params'], numbers['flops'])
         checkpoint = os.path.join(workdir, f'{len(counts)}.pth')

@@ -10,8 +10,11 @@ What it computes, for a conv ``in -> n`` with kernel k, stride, padding and
 dilation: ``m = ceil(n / ratio)`` intrinsic maps from a k x k conv with the
 same stride, padding and dilation; ``(ratio - 1) * m`` ghosts from a
 ``dw_size`` x ``dw_size`` depthwise conv at stride 1 over the intrinsic
-maps; both concatenated and cut to ``n``; then the conv's bias, if it has
-one, one value per output channel. The two branches are GhostNet's own
+maps; both concatenated and cut to ``n``. A conv with a bias gives both
+convs a bias (each output channel has its own, and the cheap conv reads the
+biased intrinsic maps, as GhostNet's reads BN-shifted ones): no separate add
+after the concatenation, which an exported graph would pay for at every
+pixel. The two branches are GhostNet's own
 (:class:`~ghost_mm.models.layers.GhostBranches`).
 
 Why no BatchNorm or activation inside by default: GhostConv replaces a
@@ -38,7 +41,6 @@ with half the outputs and are already cheap: refused. Deformable convs and trans
 GhostConv.
 """
 import torch
-import torch.nn as nn
 from mmengine.model import kaiming_init
 from mmengine.registry import MODELS
 from torch.nn.modules.utils import _pair
@@ -51,7 +53,8 @@ class GhostConv(GhostBranches):
 
     Args:
         in_channels, out_channels, kernel_size, stride, padding, dilation,
-        groups, bias: as ``nn.Conv2d`` (``groups`` applies to the primary conv).
+        groups, bias: as ``nn.Conv2d`` (``groups`` applies to the primary
+        conv; ``bias`` gives both convs a bias).
         ratio (int): s, outputs per intrinsic map (>= 2). Default: 2.
         dw_size (int): d, the cheap depthwise kernel (odd). Default: 3.
         norm_cfg (dict, optional): norm after each branch. Default: None.
@@ -80,28 +83,29 @@ class GhostConv(GhostBranches):
         kernel_size, stride, padding, dilation = map(
             _pair, (kernel_size, stride, padding, dilation))
         super().__init__(in_channels, out_channels, ratio, dw_size, kernel_size, stride,
-                         padding, dilation, norm_cfg=norm_cfg, act_cfg=act_cfg, groups=groups)
+                         padding, dilation, norm_cfg=norm_cfg, act_cfg=act_cfg, groups=groups,
+                         bias=bool(bias))
         self.in_channels = in_channels
         self.kernel_size, self.stride = kernel_size, stride
         self.padding, self.dilation = padding, dilation
         self.groups, self.output_padding = groups, (0, 0)
         self.ratio, self.dw_size = ratio, dw_size
-        self.bias = nn.Parameter(torch.zeros(out_channels)) if bias else None
         self.init_weights()
+
+    @property
+    def bias(self):
+        """The output channels' biases (read-only: a copy of the two convs'
+        biases, cut to ``n``), or None for a conv without bias."""
+        primary, cheap = self.primary_conv[0].bias, self.cheap_operation[0].bias
+        if primary is None:
+            return None
+        return torch.cat([primary, cheap]).detach()[:self.out_channels]
 
     def init_weights(self):
         """Kaiming (fan-out, ReLU) for both convs and a zero bias: what
         ``ConvModule`` gives the conv it holds."""
         kaiming_init(self.primary_conv[0], mode='fan_out', nonlinearity='relu')
         kaiming_init(self.cheap_operation[0], mode='fan_out', nonlinearity='relu')
-        if self.bias is not None:
-            nn.init.zeros_(self.bias)
-
-    def forward(self, x):
-        out = super().forward(x)
-        if self.bias is not None:
-            out = out + self.bias.view(1, -1, 1, 1)
-        return out
 
     def extra_repr(self):
         return (f'{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, '

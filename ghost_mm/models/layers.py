@@ -32,13 +32,13 @@ def hard_sigmoid(x):
 
 
 def conv_norm_act(in_channels, out_channels, kernel_size, stride=1, dilation=1,
-                  groups=1, norm_cfg=None, act_cfg=None, padding=None):
+                  groups=1, norm_cfg=None, act_cfg=None, padding=None, bias=False):
     """``Sequential(conv[, norm][, act])``: indices 0/1/2 are the official key
     names. ``padding`` defaults to "same" for odd kernels at stride 1."""
     if padding is None:
         padding = (kernel_size - 1) // 2 * dilation
     layers = [nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding,
-                        dilation=dilation, groups=groups, bias=False)]
+                        dilation=dilation, groups=groups, bias=bias)]
     if norm_cfg is not None:
         layers.append(build_norm_layer(norm_cfg, out_channels)[1])
     if act_cfg is not None:
@@ -130,8 +130,10 @@ def check_ghost_args(ratio, dw_size):
 
 
 def concat_ghosts(intrinsic, ghosts, out_channels):
-    """The Ghost module's output: intrinsic maps, then their ghosts, cut to ``n``."""
-    return torch.cat([intrinsic, ghosts], dim=1)[:, :out_channels]
+    """The Ghost module's output: intrinsic maps, then their ghosts, cut to ``n``
+    (no cut, and no Slice op in an exported graph, when ``s`` divides ``n``)."""
+    out = torch.cat([intrinsic, ghosts], dim=1)
+    return out if out.shape[1] == out_channels else out[:, :out_channels]
 
 
 class GhostBranches(nn.Module):
@@ -146,17 +148,17 @@ class GhostBranches(nn.Module):
 
     def __init__(self, in_channels, out_channels, ratio=2, dw_size=3, kernel_size=1,
                  stride=1, padding=None, dilation=1, cheap_dilation=1, norm_cfg=None,
-                 act_cfg=None, groups=1):
+                 act_cfg=None, groups=1, bias=False):
         super().__init__()
         check_ghost_args(ratio, dw_size)
         self.out_channels = out_channels
         intrinsic = math.ceil(out_channels / ratio)
         self.primary_conv = conv_norm_act(
             in_channels, intrinsic, kernel_size, stride, dilation, groups=groups,
-            padding=padding, norm_cfg=norm_cfg, act_cfg=act_cfg)
+            padding=padding, norm_cfg=norm_cfg, act_cfg=act_cfg, bias=bias)
         self.cheap_operation = conv_norm_act(
             intrinsic, intrinsic * (ratio - 1), dw_size, dilation=cheap_dilation,
-            groups=intrinsic, norm_cfg=norm_cfg, act_cfg=act_cfg)
+            groups=intrinsic, norm_cfg=norm_cfg, act_cfg=act_cfg, bias=bias)
 
     def forward(self, x):
         intrinsic = self.primary_conv(x)

@@ -4,6 +4,9 @@ Each is imported only when an artifact made for it is opened.
 """
 import importlib
 import os.path as osp
+import threading
+
+import numpy as np
 
 from .artifact import ArtifactError, model_file
 
@@ -39,7 +42,13 @@ class OpenVINONetwork:
     """OpenVINO compiles a network for each input size it meets (at most
     ``max_shapes``, least recently used dropped): static shapes run ~1.6x
     faster than one dynamic-shape compile on GhostNet at 800x1344
-    (docs/deploy.md); a new size costs one compile (~0.2-1 s)."""
+    (docs/deploy.md); a new size costs one compile (~0.2-1 s).
+
+    Safe to call from many threads at once: an OpenVINO infer request runs
+    one inference at a time, so each call takes an idle request of the
+    compiled network (or creates one) and gives it back afterwards; outputs
+    are copied out of the request's buffers before it is reused. Only the
+    bookkeeping (and a compile) holds the lock, not the inference."""
 
     def __init__(self, folder, threads=None, precision='f32', max_shapes=4):
         self.ov = _runtime(folder, 'openvino')
@@ -51,24 +60,32 @@ class OpenVINONetwork:
         self.core = self.ov.Core()
         self.model = self.core.read_model(osp.join(folder, model_file('openvino')))
         self.max_shapes = max_shapes
-        self.requests = {}  # input shape -> (compiled model, infer request), oldest first
+        self.compiled = {}  # input shape -> (compiled model, idle requests), oldest first
+        self._lock = threading.Lock()
 
-    def _request(self, shape):
-        if shape in self.requests:
-            self.requests[shape] = self.requests.pop(shape)  # most recently used last
-        else:
-            if len(self.requests) >= self.max_shapes:
-                self.requests.pop(next(iter(self.requests)))
-            model = self.model.clone()
-            model.reshape({0: self.ov.PartialShape(list(shape))})
-            compiled = self.core.compile_model(model, 'CPU', self.config)
-            self.requests[shape] = (compiled, compiled.create_infer_request())
-        return self.requests[shape]
+    def _take_request(self, shape):
+        with self._lock:
+            if shape in self.compiled:
+                self.compiled[shape] = self.compiled.pop(shape)  # most recently used last
+            else:
+                if len(self.compiled) >= self.max_shapes:
+                    self.compiled.pop(next(iter(self.compiled)))
+                model = self.model.clone()
+                model.reshape({0: self.ov.PartialShape(list(shape))})
+                self.compiled[shape] = (self.core.compile_model(model, 'CPU', self.config), [])
+            compiled, idle = self.compiled[shape]
+            request = idle.pop() if idle else compiled.create_infer_request()
+        return compiled, idle, request
 
     def __call__(self, batch):
-        compiled, request = self._request(batch.shape)
-        results = request.infer({0: batch})
-        return {out.get_any_name(): results[out] for out in compiled.outputs}
+        compiled, idle, request = self._take_request(batch.shape)
+        try:
+            results = request.infer({0: batch})
+            # copies: the request's output buffers are overwritten by its next inference
+            return {out.get_any_name(): np.array(results[out]) for out in compiled.outputs}
+        finally:
+            with self._lock:
+                idle.append(request)
 
 
 def open_network(folder, backend, threads=None, precision='f32'):
