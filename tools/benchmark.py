@@ -478,11 +478,16 @@ GHOST_FORMS = {  # row suffix -> (backend, int8); None: eager (training form / d
 def _ghost_prediction_convs(model):
     """``model`` with RetinaHead's retina_cls/retina_reg (plain nn.Conv2d in
     mmdet) replaced by GhostConvs of the same shape: the option measured."""
+    from mmengine.model import bias_init_with_prob, normal_init
+
     from ghost_mm.models.ghost_conv import GhostConv
     head = model.bbox_head
-    for name in ('retina_cls', 'retina_reg'):
+    for name, bias in (('retina_cls', bias_init_with_prob(0.01)), ('retina_reg', 0)):
         conv = getattr(head, name)
-        setattr(head, name, GhostConv(conv.in_channels, conv.out_channels, 3, padding=1))
+        ghost = GhostConv(conv.in_channels, conv.out_channels, 3, padding=1)
+        for inner in (ghost.primary_conv[0], ghost.cheap_operation[0]):
+            normal_init(inner, std=0.01, bias=bias)  # RetinaHead's init, prior included
+        setattr(head, name, ghost)
     return model
 
 
