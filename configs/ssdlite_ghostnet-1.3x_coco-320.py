@@ -7,7 +7,8 @@
 # eps 1e-3 / momentum 0.03), the depthwise SSD neck and head.
 # Why mmdet's recipe and not PaddleDetection's SSDLite-GhostNet 1.3x (23.3 AP,
 # configs/ssd/ssdlite_ghostnet_320_coco.yml): that one starts from PaddleClas'
-# SSLD-distilled 1.3x ImageNet weights (not loadable here yet) and builds on
+# SSLD-distilled 1.3x ImageNet weights (loadable now: tools/convert_checkpoint.py
+# reads .pdparams; README "Other widths") and builds on
 # Paddle's own head (prior boxes from min/max ratios 20-95) and regularizer; mmdet's
 # runs on mmdet's modules unchanged and trains from scratch, which needs no
 # weights at any width. Its per-stage learning-rate multipliers, for when

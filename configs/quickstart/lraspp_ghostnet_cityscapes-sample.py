@@ -1,7 +1,8 @@
 # LR-ASPP-GhostNet on the generated Cityscapes-format sample
 # (tools/make_cityscapes_sample.py), on a CPU in about two minutes: the network
 # of ../lraspp_ghostnet_cityscapes.py whole (from scratch, BN), the segmentation
-# quick start's data and AdamW, at the sample's full 512x1024 size.
+# quick start's data and AdamW, with the sample's 256x512 (H x W) images
+# upsampled 2x to 512x1024, half of Cityscapes' 1024x2048.
 # LR-ASPP's image pooling is a fixed 49x49 average pool: inputs below 392 px
 # (49 x output stride 8) fail, so the crops are 392x392 rather than the
 # DeepLabV3 quick start's 128x128.
@@ -10,7 +11,7 @@ _base_ = './deeplabv3_ghostnet_cityscapes-sample.py'
 from ghost_mm.runner import model_of
 
 crop_size = (392, 392)
-scale = (1024, 512)  # the sample upsampled to Cityscapes' size (W, H)
+scale = (1024, 512)  # (W, H): the 512x256 sample upsampled 2x (Cityscapes: 2048x1024)
 max_iters = 60
 norm_cfg = dict(type='BN', requires_grad=True)  # one CPU process: no SyncBN
 
