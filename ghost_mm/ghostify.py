@@ -82,9 +82,14 @@ def _conv_cfg_diff(node, registry, conv_cfg, where, touched):
         return None
     kind = node['type'] if isinstance(node['type'], str) else node['type'].__name__
     counterpart = COUNTERPARTS.get(where, {}).get(kind)
+    if counterpart and registry.get(counterpart) is None:
+        counterpart = None  # this toolbox has none (mmseg: no GhostResNet)
     if counterpart == 'GhostResNet':
         touched.append(where)
-        return {'type': counterpart, 'ratio': conv_cfg['ratio'], 'dw_size': conv_cfg['dw_size']}
+        # ResNet's ImageNet weights do not fit Ghost convs: they would load
+        # non-strictly (stem and BN only) and leave every Ghost conv random
+        return {'type': counterpart, 'ratio': conv_cfg['ratio'], 'dw_size': conv_cfg['dw_size'],
+                'init_cfg': None}
     if counterpart:
         touched.append(where)
         return {'type': counterpart, 'conv_cfg': conv_cfg}
@@ -112,8 +117,8 @@ def _part_of(name, keys_of_part):
 
 
 def ordinary_convs(model, keys_of_part):
-    """``{part: [names]}`` of the dense convs (groups 1, kernel > 1 or more
-    than a few channels) that are not inside a GhostConv."""
+    """``{part: [names]}`` of the convs with groups 1 that are not inside a
+    GhostConv (built as ``nn.Conv2d``, or by design: Ghost-ResNet's stem)."""
     left = {part: [] for part in keys_of_part}
     inside = set()
     for name, module in model.named_modules():
@@ -143,7 +148,10 @@ def ghostify(src, parts=('neck', 'head'), ratio=2, dw_size=3, shape=None, base=N
     before and after at ``shape`` (default: 800x1333 for mmdet, 512x1024 for
     mmseg). Raises :class:`GhostifyError` when a part cannot take GhostConv.
     """
-    check_ghost_args(ratio, dw_size)
+    try:
+        check_ghost_args(ratio, dw_size)
+    except ValueError as e:
+        raise GhostifyError(str(e)) from None
     if not _is_packaged(src) and not osp.isfile(src):
         raise GhostifyError(f'config {src!r} does not exist (give a file, or a packaged '
                             f'config such as mmdet::retinanet/retinanet_r50_fpn_1x_coco.py)')
@@ -184,9 +192,15 @@ def ghostify(src, parts=('neck', 'head'), ratio=2, dw_size=3, shape=None, base=N
     old, new = part_costs(before, keys_of_part, shape), part_costs(after, keys_of_part, shape)
     costs = {part: (old[part][0], new[part][0], old[part][1], new[part][1])
              for part in keys_of_part}
-    notes = [f'{part}: left ordinary (built as nn.Conv2d, not through conv_cfg): '
-             f'{", ".join(names)}' for part, names in ordinary_convs(after, keys_of_part).items()
-             if names]
+    notes = [f'{part}: left ordinary (built as nn.Conv2d, not through conv_cfg, or a '
+             f'plain stem by design): {", ".join(names)}'
+             for part, names in ordinary_convs(after, keys_of_part).items() if names]
+    if (model_diff.get('backbone') or {}).get('type') == 'GhostResNet':
+        notes.append('backbone: GhostResNet starts from random init (init_cfg=None: ResNet\'s '
+                     'ImageNet weights do not fit Ghost convs); train its ImageNet weights with '
+                     'configs/imagenet/ghost-resnet50-s2_8xb32_in1k.py and point init_cfg at them '
+                     '(prefix=\'backbone.\'), or train from scratch with frozen_stages=-1, '
+                     'norm_eval=False')
     header = [f'{src} with Ghost modules (GhostConv, s={ratio}, d={dw_size}) in the '
               f'{", ".join(keys_of_part)} (written by tools/ghostify.py).',
               f'Params and FLOPs (conv+linear multiply-adds) at {shape[0]}x{shape[1]}, '

@@ -12,7 +12,8 @@ from mmengine.config import Config
 
 from conftest import REPO
 from ghost_mm.deploy import fuse_conv_bn
-from ghost_mm.models import GhostBranches, GhostConv, GhostModule
+from ghost_mm.models import GhostConv, GhostModule
+from ghost_mm.registry import scope_models
 
 GHOST = dict(type='GhostConv', ratio=2, dw_size=3)
 GN4 = dict(type='GN', num_groups=4, requires_grad=True)  # the heads' GN, for 8 channels
@@ -55,6 +56,8 @@ def test_ghost_conv_refuses_what_it_cannot_replace():
         build_conv_layer(GHOST, 8, 8, 3, padding=1, groups=8)
     with pytest.raises(ValueError, match='6 intrinsic maps .* not a multiple of 4'):
         build_conv_layer(GHOST, 8, 12, 3, padding=1, groups=4)
+    with pytest.raises(ValueError, match='groups=3 does not divide in_channels=8'):
+        build_conv_layer(GHOST, 8, 12, 3, padding=1, groups=3)
     with pytest.raises(ValueError, match='ratio .* got 1'):
         build_conv_layer(dict(type='GhostConv', ratio=1), 8, 8, 3)
     with pytest.raises(ValueError, match='dw_size .* got 4'):
@@ -73,14 +76,29 @@ def test_grouped_conv_keeps_its_groups_in_the_primary_conv():
         assert torch.allclose(conv.primary_conv(x2)[:, :2], y[:, :2], atol=1e-6)
 
 
-def test_ghostnet_module_and_ghost_conv_share_one_implementation():
-    # one class builds both branches and concatenates: a fix there reaches both
-    assert GhostModule.forward is GhostBranches.forward
-    assert issubclass(GhostConv, GhostBranches)
-    module = GhostModule(8, 12)
+def test_ghostnet_module_and_ghost_conv_share_one_implementation(monkeypatch):
+    # one function joins the two branches for GhostNet's module and GhostConv:
+    # a change there reaches both
+    from ghost_mm.models import layers
+    module, conv = GhostModule(8, 12).eval(), build_conv_layer(GHOST, 8, 12, 3, padding=1)
+    x = torch.randn(1, 8, 6, 6)
+    with torch.no_grad():
+        before = module(x), conv(x)
+        monkeypatch.setattr(layers, 'concat_ghosts', lambda i, g, n: torch.zeros(1))
+        assert torch.equal(module(x), torch.zeros(1)) and torch.equal(conv(x), torch.zeros(1))
+    assert before[0].shape == before[1].shape == (1, 12, 6, 6)
     assert [k for k in module.state_dict() if 'weight' in k] == \
         ['primary_conv.0.weight', 'primary_conv.1.weight', 'cheap_operation.0.weight',
          'cheap_operation.1.weight']
+
+
+def test_the_surrounding_init_cfg_reaches_both_convs():
+    MODELS = scope_models('mmdet')  # default scope too: tests run in any order
+    head = MODELS.build(dict(_mmdet_modules()[4][1], conv_cfg=GHOST))  # RetinaHead
+    head.init_weights()  # its init_cfg: Normal(std=0.01) on every Conv2d
+    conv = head.cls_convs[0].conv
+    for inner in (conv.primary_conv[0], conv.cheap_operation[0]):
+        assert inner.weight.std() < 0.02, inner  # Kaiming (fan-out) would give ~0.2 here
 
 
 def test_inner_batch_norm_folds_into_the_deploy_form():
@@ -161,7 +179,7 @@ def _shapes(out):
 @pytest.mark.parametrize('name,cfg,inputs', _mmdet_modules(), ids=lambda v: v
                          if isinstance(v, str) else '')
 def test_conv_cfg_ghosts_mmdet_modules(name, cfg, inputs):
-    from mmdet.registry import MODELS
+    MODELS = scope_models('mmdet')  # default scope too: tests run in any order
     plain = MODELS.build(cfg)
     ghosted = MODELS.build(dict(cfg, conv_cfg=GHOST))
     assert ghost_convs(ghosted) and not ghost_convs(plain)
@@ -171,7 +189,7 @@ def test_conv_cfg_ghosts_mmdet_modules(name, cfg, inputs):
 @pytest.mark.parametrize('name,cfg', _mmseg_modules(), ids=lambda v: v
                          if isinstance(v, str) else '')
 def test_conv_cfg_ghosts_mmseg_heads(name, cfg):
-    from mmseg.registry import MODELS
+    MODELS = scope_models('mmseg')
     plain, ghosted = MODELS.build(cfg), MODELS.build(dict(cfg, conv_cfg=GHOST))
     assert ghost_convs(ghosted) and not ghost_convs(plain)
     inputs = [torch.randn(1, 16, 16, 16)]
@@ -180,7 +198,7 @@ def test_conv_cfg_ghosts_mmseg_heads(name, cfg):
 
 @pytest.mark.parametrize('ratio,paper_flops', [(2, 2.2e9), (4, 1.2e9)])
 def test_ghost_resnet50_counts_as_the_paper(repo_root, ratio, paper_flops):
-    from mmpretrain.registry import MODELS
+    MODELS = scope_models('mmpretrain')
     from ghost_mm.complexity import measure
     from ghost_mm.ghostify import ordinary_convs
     from ghost_mm.runner import load_config
@@ -196,7 +214,7 @@ def test_ghost_resnet50_counts_as_the_paper(repo_root, ratio, paper_flops):
 
 
 def _resnet50():
-    from mmpretrain.registry import MODELS
+    MODELS = scope_models('mmpretrain')
     from ghost_mm.complexity import measure
     return measure(MODELS.build(dict(
         type='ImageClassifier', backbone=dict(type='ResNet', depth=50),
@@ -205,7 +223,7 @@ def _resnet50():
 
 
 def test_ghost_resnet_keeps_resnet_arguments():
-    from mmdet.registry import MODELS
+    MODELS = scope_models('mmdet')  # default scope too: tests run in any order
     model = MODELS.build(dict(type='GhostResNet', depth=50, ratio=2, frozen_stages=1,
                               norm_eval=True, out_indices=(1, 3)))
     model.train()
@@ -247,6 +265,10 @@ def test_ghostify_tool_writes_a_checked_diff_and_refuses_the_rest(repo_root, tmp
     assert cfg.model.neck.conv_cfg == dict(type='GhostConv', ratio=4, dw_size=3)
     text = dst.read_text()
     assert 'backbone: 23.51M ->' in text and 'left ordinary' in text and 'backbone.conv1' in text
+    assert cfg.model.backbone.init_cfg is None  # ResNet's ImageNet weights do not fit
+    with pytest.raises(SystemExit, match='ratio .* got 1'):
+        tool.main(['mmdet::retinanet/retinanet_r50_fpn_1x_coco.py', str(tmp_path / 'r1.py'),
+                   '--parts', 'neck', '--ratio', '1'])
     # GhostNet takes no conv_cfg; nothing is written
     refused = tmp_path / 'refused.py'
     with pytest.raises(SystemExit, match='does not build its convs through conv_cfg'):

@@ -636,6 +636,8 @@ def main(argv=None):
     parser.add_argument('--json', help='write the numbers here')
     parser.add_argument('--plot', help='write a latency bar chart here (png)')
     args = parser.parse_args(argv)
+    if args.markdown and not args.ghost_everywhere:
+        parser.error('--markdown writes the --ghost-everywhere table: give both')
     torch.set_num_threads(args.threads)
     if args.keep_freed_memory:
         from ghost_mm.deploy import keep_freed_memory

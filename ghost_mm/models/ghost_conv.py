@@ -35,8 +35,9 @@ Grouped convs (ResNeXt's 3x3): the primary conv keeps the groups, so each
 group makes its share of the intrinsic maps from its own inputs, as the
 replaced conv does; ``ceil(n / ratio)`` must then divide by ``groups``
 (ResNeXt-50 32x4d: 128 / 2 = 64 maps in 32 groups), else it is refused with
-the numbers. Depthwise convs (groups = channels) cannot keep their groups
-with half the outputs and are already cheap: refused. Deformable convs and transposed convs are built by other registries
+the numbers. Depthwise convs (groups = in = out channels) cannot keep their
+groups with 1/s of the outputs and are already cheap: refused (one with a
+channel multiplier s or more keeps its groups like any grouped conv). Deformable convs and transposed convs are built by other registries
 (``DCN``/``DCNv2`` conv_cfg, ``build_upsample_layer``) and are never given to
 GhostConv.
 """
@@ -67,7 +68,9 @@ class GhostConv(GhostBranches):
                  dilation=1, groups=1, bias=True, ratio=2, dw_size=3, norm_cfg=None,
                  act_cfg=None, padding_mode='zeros'):
         intrinsic = -(-out_channels // ratio) if isinstance(ratio, int) else None
-        if groups != 1 and intrinsic is not None and (intrinsic % groups or in_channels % groups):
+        if groups != 1 and in_channels % groups:
+            raise ValueError(f'groups={groups} does not divide in_channels={in_channels}')
+        if groups != 1 and intrinsic is not None and intrinsic % groups:
             raise ValueError(
                 f'GhostConv keeps a grouped conv\'s groups in its primary conv, but this '
                 f'{in_channels}->{out_channels} conv (kernel {kernel_size}, groups={groups}) '
@@ -90,20 +93,28 @@ class GhostConv(GhostBranches):
         self.padding, self.dilation = padding, dilation
         self.groups, self.output_padding = groups, (0, 0)
         self.ratio, self.dw_size = ratio, dw_size
-        self.init_weights()
+        self.reset_parameters()
 
     @property
     def bias(self):
         """The output channels' biases (read-only: a copy of the two convs'
-        biases, cut to ``n``), or None for a conv without bias."""
+        biases, cut to ``n``), or None for a conv without bias. An init that
+        writes ``module.bias`` (mmengine's ``normal_init(m, bias=...)``) does
+        not reach the convs: initialise ``primary_conv[0]`` and
+        ``cheap_operation[0]`` (mmengine ``init_cfg`` with ``layer='Conv2d'``
+        does)."""
         primary, cheap = self.primary_conv[0].bias, self.cheap_operation[0].bias
         if primary is None:
             return None
         return torch.cat([primary, cheap]).detach()[:self.out_channels]
 
-    def init_weights(self):
-        """Kaiming (fan-out, ReLU) for both convs and a zero bias: what
-        ``ConvModule`` gives the conv it holds."""
+    def reset_parameters(self):
+        """Kaiming (fan-out, ReLU) for both convs and zero biases, what
+        ``ConvModule`` gives the conv it holds; set when built, like
+        ``nn.Conv2d``'s own, so that the ``init_cfg`` of the module around it
+        (RetinaHead's ``Normal`` on every ``Conv2d``, FPN's ``Xavier``) still
+        reaches both convs afterwards. Not named ``init_weights``: mmengine
+        would call that after the parent's ``init_cfg`` and overwrite it."""
         kaiming_init(self.primary_conv[0], mode='fan_out', nonlinearity='relu')
         kaiming_init(self.cheap_operation[0], mode='fan_out', nonlinearity='relu')
 

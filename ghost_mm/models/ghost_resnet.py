@@ -26,13 +26,13 @@ def make_ghost_resnet(resnet):
         __doc__ = (f'{resnet.__module__}.ResNet with Ghost modules (s=``ratio``, '
                    f'd=``dw_size``) for every conv but the stem. ' + __doc__.split('\n')[0])
 
-        def __init__(self, depth, ratio=2, dw_size=3, conv_cfg=None, **kwargs):
+        def __init__(self, depth, *args, ratio=2, dw_size=3, conv_cfg=None, **kwargs):
             if conv_cfg is not None:
                 raise ValueError(f'GhostResNet builds its convs as GhostConv(ratio, '
                                  f'dw_size); conv_cfg={conv_cfg!r} cannot be set '
                                  f'(use ResNet for another conv type)')
             self.ratio, self.dw_size = ratio, dw_size
-            super().__init__(depth, conv_cfg=ghost_conv_cfg(ratio, dw_size), **kwargs)
+            super().__init__(depth, *args, conv_cfg=ghost_conv_cfg(ratio, dw_size), **kwargs)
 
         def _make_stem_layer(self, *args, **kwargs):
             # the stem stays an ordinary conv, as in the paper

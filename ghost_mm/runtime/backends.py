@@ -6,8 +6,6 @@ import importlib
 import os.path as osp
 import threading
 
-import numpy as np
-
 from .artifact import ArtifactError, model_file
 
 OPENVINO_PRECISIONS = ('f32', 'bf16')
@@ -46,9 +44,10 @@ class OpenVINONetwork:
 
     Safe to call from many threads at once: an OpenVINO infer request runs
     one inference at a time, so each call takes an idle request of the
-    compiled network (or creates one) and gives it back afterwards; outputs
-    are copied out of the request's buffers before it is reused. Only the
-    bookkeeping (and a compile) holds the lock, not the inference."""
+    compiled network (or creates one) and gives it back afterwards; ``infer``
+    returns copies of the outputs (``share_outputs=False``), which stay valid
+    when the request is reused. Only the bookkeeping (and a compile of a new
+    size) holds the lock, not the inference."""
 
     def __init__(self, folder, threads=None, precision='f32', max_shapes=4):
         self.ov = _runtime(folder, 'openvino')
@@ -80,9 +79,9 @@ class OpenVINONetwork:
     def __call__(self, batch):
         compiled, idle, request = self._take_request(batch.shape)
         try:
-            results = request.infer({0: batch})
-            # copies: the request's output buffers are overwritten by its next inference
-            return {out.get_any_name(): np.array(results[out]) for out in compiled.outputs}
+            # copies, not views of the buffers the request's next inference overwrites
+            results = request.infer({0: batch}, share_outputs=False)
+            return {out.get_any_name(): results[out] for out in compiled.outputs}
         finally:
             with self._lock:
                 idle.append(request)
