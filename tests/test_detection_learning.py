@@ -4,7 +4,7 @@ Each trains exactly as the README's quick start (150 iterations, 320 px, the
 8 sample images) and is evaluated with tools/test.py's function (pycocotools)
 on the same images (the training is the session's shared one, which the
 deployment tests reuse). Measured on 2 CPU cores: RetinaNet 0.51 bbox mAP
-(3.5 min), RetinaNet with Ghost FPN+head 0.42 (4.5 min), Faster R-CNN 0.78
+(3.5 min), RetinaNet with Ghost FPN+head 0.41 (4 min), Faster R-CNN 0.78
 (5 min); before training all score ~0.
 """
 import pytest
