@@ -17,22 +17,31 @@ from .models.ghostnet import NUM_LEVELS, GhostNet, GhostNetClassifier
 PAPER_OPERATORS = ('conv', 'linear')
 
 
+def _analyzer(model, input_shape):
+    """mmengine's FlopAnalyzer of ``model`` (in eval mode) on one 3xHxW image,
+    quiet about operators and modules it does not count."""
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        analyzer = FlopAnalyzer(model, torch.randn(1, 3, *input_shape))
+    analyzer.unsupported_ops_warnings(False)
+    analyzer.uncalled_modules_warnings(False)
+    analyzer.total()  # traces now, in eval mode
+    model.train(was_training)
+    return analyzer
+
+
+def _paper_flops(by_operator):
+    return sum(by_operator.get(op, 0) for op in PAPER_OPERATORS)
+
+
 def measure(model, input_shape=(224, 224)):
     """``dict(params, flops, flops_all)`` of ``model`` on one 3xHxW image:
     ``flops`` counts conv+linear multiply-adds (the paper's way), ``flops_all``
     everything mmengine counts."""
-    was_training = model.training
-    model.eval()
-    inputs = torch.randn(1, 3, *input_shape)
-    analyzer = FlopAnalyzer(model, inputs)
-    analyzer.unsupported_ops_warnings(False)
-    analyzer.uncalled_modules_warnings(False)
-    by_operator = analyzer.by_operator()
-    result = dict(params=parameter_count(model)[''],
-                  flops=sum(by_operator.get(op, 0) for op in PAPER_OPERATORS),
-                  flops_all=analyzer.total())
-    model.train(was_training)
-    return result
+    analyzer = _analyzer(model, input_shape)
+    return dict(params=parameter_count(model)[''], flops=_paper_flops(analyzer.by_operator()),
+                flops_all=analyzer.total())
 
 
 def backbone_cfg_from_config(cfg):
@@ -75,11 +84,24 @@ def model_report(cfg, input_shape):
     """Row ``(what, params, flops, flops_all)`` for the config's whole network
     (backbone, neck, heads; their tensors, no post-processing), counted in
     the deploy form as the backbone rows are (BN folded, V3 merged)."""
-    from .export.tensor_graph import TensorGraph, load_model, tensor_mode_samples
+    return model_and_parts_report(cfg, input_shape)[0]
+
+
+def parts_report(cfg, input_shape):
+    """Rows ``(what, params, flops)`` for the backbone, neck and heads of the
+    config's network, deploy form (GhostConvs included: they are convs)."""
+    return model_and_parts_report(cfg, input_shape)[1]
+
+
+def model_and_parts_report(cfg, input_shape):
+    """:func:`model_report`'s row and :func:`parts_report`'s rows from one
+    build and one trace of the deploy-form network."""
+    from .export import load_model
     model = fuse_conv_bn(load_model(cfg))
-    numbers = measure(TensorGraph(model, tensor_mode_samples(model, input_shape)), input_shape)
-    return ('whole model (backbone+neck+heads, deployed)',
-            numbers['params'], numbers['flops'], numbers['flops_all'])
+    parts = model_parts(model)
+    (params, flops, flops_all), costs = _costs(model, parts, input_shape)
+    whole = ('whole model (backbone+neck+heads, deployed)', params, flops, flops_all)
+    return whole, [(f'  {part} ({", ".join(parts[part])})', *costs[part]) for part in parts]
 
 
 def model_parts(model):
@@ -94,29 +116,17 @@ def model_parts(model):
 def part_costs(model, keys_of_part, shape):
     """``{part: (params, FLOPs)}``: conv+linear multiply-adds (the paper's
     count) of the model's tensor graph on one 3xHxW image, per part."""
-    from mmengine.analysis import parameter_count
+    return _costs(model, keys_of_part, shape)[1]
 
+
+def _costs(model, keys_of_part, shape):
+    """``(params, flops, flops_all)`` of the model's tensor graph and
+    :func:`part_costs`'s dict, from one trace."""
     from .export.tensor_graph import TensorGraph, tensor_mode_samples
     params = parameter_count(model)
-    graph = TensorGraph(model.eval(), tensor_mode_samples(model, shape))
-    with torch.no_grad():
-        analyzer = FlopAnalyzer(graph, torch.randn(1, 3, *shape))
-    analyzer.unsupported_ops_warnings(False)
-    analyzer.uncalled_modules_warnings(False)
+    analyzer = _analyzer(TensorGraph(model, tensor_mode_samples(model, shape)), shape)
     by_module = analyzer.by_module_and_operator()
-    costs = {}
-    for part, keys in keys_of_part.items():
-        flops = sum(by_module.get(f'model.{key}', {}).get(op, 0)
-                    for key in keys for op in PAPER_OPERATORS)
-        costs[part] = (sum(params.get(key, 0) for key in keys), flops)
-    return costs
-
-
-def parts_report(cfg, input_shape):
-    """Rows ``(what, params, flops)`` for the backbone, neck and heads of the
-    config's network, deploy form (GhostConvs included: they are convs)."""
-    from .export import load_model
-    model = fuse_conv_bn(load_model(cfg))
-    parts = model_parts(model)
-    costs = part_costs(model, parts, input_shape)
-    return [(f'  {part} ({", ".join(parts[part])})', *costs[part]) for part in parts]
+    costs = {part: (sum(params.get(key, 0) for key in keys),
+                    sum(_paper_flops(by_module.get(f'model.{key}', {})) for key in keys))
+             for part, keys in keys_of_part.items()}
+    return (params[''], _paper_flops(analyzer.by_operator()), analyzer.total()), costs

@@ -26,7 +26,9 @@ import torch.nn as nn
 from mmengine.config import Config
 
 from .complexity import part_costs
+from .export.tensor_graph import load_model
 from .models.ghost_conv import GhostConv
+from .models.ghost_resnet import ghost_conv_cfg
 from .models.layers import check_ghost_args
 from .registry import scope_models
 from .swap import _is_packaged, _loss_check, _render, first_line, loadable_name
@@ -132,14 +134,6 @@ def ordinary_convs(model, keys_of_part):
     return left
 
 
-def _build(registry, model_cfg):
-    from mmengine.model import revert_sync_batchnorm
-    model_cfg = copy.deepcopy(model_cfg)
-    if isinstance(model_cfg.get('backbone'), dict):
-        model_cfg['backbone'].pop('init_cfg', None)  # counting needs no weights
-    return revert_sync_batchnorm(registry.build(model_cfg)).eval()
-
-
 def ghostify(src, parts=('neck', 'head'), ratio=2, dw_size=3, shape=None, base=None):
     """``src`` with GhostConv in ``parts`` (of ``backbone``, ``neck``, ``head``).
 
@@ -163,7 +157,7 @@ def ghostify(src, parts=('neck', 'head'), ratio=2, dw_size=3, shape=None, base=N
         raise GhostifyError(f'{src}: has no model')
     scope = source.get('default_scope', 'mmdet')
     registry = scope_models(scope)
-    conv_cfg = dict(type='GhostConv', ratio=ratio, dw_size=dw_size)
+    conv_cfg = ghost_conv_cfg(ratio, dw_size)
     model_diff, keys_of_part = {}, {}
     for part in dict.fromkeys(parts):
         keys = part_keys(model_cfg, part)
@@ -180,14 +174,14 @@ def ghostify(src, parts=('neck', 'head'), ratio=2, dw_size=3, shape=None, base=N
                                 f'through conv_cfg, so GhostConv cannot be put there; '
                                 f'nothing was written')
         keys_of_part[part] = keys
-    cfg = Config.fromstring(_render(loadable_name(src), _with_imports(source, model_diff),
-                                    []), '.py')
+    diff = _with_imports(source, model_diff)
+    cfg = Config.fromstring(_render(loadable_name(src), diff, []), '.py')
     try:
         _loss_check(cfg.model, registry, cfg)
     except Exception as e:
         raise GhostifyError(f'{src}: with GhostConv in {", ".join(keys_of_part)} the model '
                             f'does not run ({type(e).__name__}: {first_line(e)})') from e
-    before, after = _build(registry, model_cfg), _build(registry, cfg.model)
+    before, after = load_model(source), load_model(cfg)  # no weights: counting only
     shape = tuple(shape or DEFAULT_SHAPE.get(scope, (512, 512)))
     old, new = part_costs(before, keys_of_part, shape), part_costs(after, keys_of_part, shape)
     costs = {part: (old[part][0], new[part][0], old[part][1], new[part][1])
@@ -208,7 +202,6 @@ def ghostify(src, parts=('neck', 'head'), ratio=2, dw_size=3, shape=None, base=N
     header += [f'  {part}: {p0 / 1e6:.2f}M -> {p1 / 1e6:.2f}M params, '
                f'{f0 / 1e9:.1f}G -> {f1 / 1e9:.1f}G FLOPs'
                for part, (p0, p1, f0, f1) in costs.items()] + notes
-    diff = _with_imports(source, model_diff)
     text = _render(base or loadable_name(src), diff, header)
     return GhostifyResult(cfg, diff, costs, notes, text)
 

@@ -6,8 +6,8 @@ import argparse
 
 from mmengine.config import Config
 
-from ghost_mm.complexity import (backbone_cfg_from_config, backbone_report, model_report,
-                                 parts_report)
+from ghost_mm.complexity import (backbone_cfg_from_config, backbone_report,
+                                 model_and_parts_report)
 
 
 def main(argv=None):
@@ -31,10 +31,11 @@ def main(argv=None):
               f'at 3x{shape[0]}x{shape[1]} (FLOPs = conv+linear multiply-adds, as the paper '
               'counts; "all ops" adds what mmengine counts besides, e.g. BatchNorm)')
     print(f'{"":56s} {"params":>9s} {"FLOPs":>10s} {"all ops":>10s}')
-    rows = (backbone_report(backbone, shape) if backbone else []) + [model_report(cfg, shape)]
+    whole, parts = model_and_parts_report(cfg, shape)  # one trace for both
+    rows = (backbone_report(backbone, shape) if backbone else []) + [whole]
     for what, params, flops, flops_all in rows:
         print(f'{what:56s} {params / 1e6:8.3f}M {flops / 1e6:9.1f}M {flops_all / 1e6:9.1f}M')
-    for what, params, flops in parts_report(cfg, shape):
+    for what, params, flops in parts:
         print(f'{what:56s} {params / 1e6:8.3f}M {flops / 1e6:9.1f}M')
 
 if __name__ == '__main__':

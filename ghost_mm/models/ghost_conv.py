@@ -41,12 +41,14 @@ channel multiplier s or more keeps its groups like any grouped conv). Deformable
 (``DCN``/``DCNv2`` conv_cfg, ``build_upsample_layer``) and are never given to
 GhostConv.
 """
+import math
+
 import torch
 from mmengine.model import kaiming_init
 from mmengine.registry import MODELS
 from torch.nn.modules.utils import _pair
 
-from .layers import GhostBranches
+from .layers import GhostBranches, check_ghost_args
 
 
 class GhostConv(GhostBranches):
@@ -67,10 +69,11 @@ class GhostConv(GhostBranches):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
                  dilation=1, groups=1, bias=True, ratio=2, dw_size=3, norm_cfg=None,
                  act_cfg=None, padding_mode='zeros'):
-        intrinsic = -(-out_channels // ratio) if isinstance(ratio, int) else None
+        check_ghost_args(ratio, dw_size)
+        intrinsic = math.ceil(out_channels / ratio)
         if groups != 1 and in_channels % groups:
             raise ValueError(f'groups={groups} does not divide in_channels={in_channels}')
-        if groups != 1 and intrinsic is not None and intrinsic % groups:
+        if groups != 1 and intrinsic % groups:
             raise ValueError(
                 f'GhostConv keeps a grouped conv\'s groups in its primary conv, but this '
                 f'{in_channels}->{out_channels} conv (kernel {kernel_size}, groups={groups}) '
