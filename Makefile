@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.ghost_mm-installed
 
-.PHONY: setup demo demo-seg test clean-venv
+.PHONY: setup demo demo-seg test test-fast clean-venv
 
 setup: $(STAMP)
 
@@ -23,15 +23,18 @@ $(STAMP): pyproject.toml Makefile tools/install_mmcv.sh
 QUICKSTART := configs/quickstart/retinanet_ghostnet_coco-sample.py
 QUICKSTART_DIR := work_dirs/quickstart
 
-# train on the shipped COCO sample, evaluate bbox mAP, draw the detections
+# train on the shipped COCO sample, evaluate bbox mAP, draw the detections,
+# deploy to OpenVINO (fp32, INT8) and compare it with eager PyTorch
 demo: $(STAMP)
 	$(BIN)/python tools/train.py $(QUICKSTART) --work-dir $(QUICKSTART_DIR)
 	$(BIN)/python tools/test.py $(QUICKSTART) $$(cat $(QUICKSTART_DIR)/last_checkpoint) \
 		--work-dir $(QUICKSTART_DIR)/test --out $(QUICKSTART_DIR)/results/sample
 	$(BIN)/python tools/demo.py $(QUICKSTART) $$(cat $(QUICKSTART_DIR)/last_checkpoint) \
 		samples/coco/train2017/000000172123.jpg samples/coco/train2017/000000187334.jpg \
-		--out-dir $(QUICKSTART_DIR)/demo
-	@echo "pictures: $(QUICKSTART_DIR)/demo/, curves: $(QUICKSTART_DIR)/training_curves.png"
+		--score-thr 0.5 --out-dir $(QUICKSTART_DIR)/demo
+	$(BIN)/python tools/deploy_demo.py $(QUICKSTART) $$(cat $(QUICKSTART_DIR)/last_checkpoint) \
+		--out-dir $(QUICKSTART_DIR)/deploy
+	@echo "pictures (boxes scoring 0.5 or more): $(QUICKSTART_DIR)/demo/, curves: $(QUICKSTART_DIR)/training_curves.png, deployed: $(QUICKSTART_DIR)/deploy/"
 
 SEG_QUICKSTART := configs/quickstart/deeplabv3_ghostnet_cityscapes-sample.py
 SEG_DIR := work_dirs/quickstart_seg
@@ -47,8 +50,13 @@ demo-seg: $(STAMP)
 		--out-dir $(SEG_DIR)/demo
 	@echo "pictures: $(SEG_DIR)/demo/, $(SEG_DIR)/show/, curves: $(SEG_DIR)/training_curves.png"
 
+# everything (CI runs this); the 15 slowest tests are listed at the end
 test: $(STAMP)
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q --durations=15 tests
+
+# every test that does not train, sweep or export a whole network: a few minutes
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow" tests
 
 clean-venv:
 	rm -rf $(VENV)

@@ -1,6 +1,9 @@
 # Faster R-CNN + FPN with a GhostNet 1.1x backbone on COCO 2017, 1x schedule
 # (the paper reports 26.9 bbox mAP in this setting).
-_base_ = 'mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py'
+# + the test-time augmentation mmdet ships with its RetinaNet configs (tools/test.py
+# --tta): DetTTAModel merging Resize (1333, 800), (666, 400), (2000, 1200), flip and not
+_base_ = ['mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py',
+          'mmdet::retinanet/retinanet_tta.py']
 
 from ghost_mm.models.ghostnet import level_channels
 

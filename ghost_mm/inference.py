@@ -5,9 +5,9 @@ import os.path as osp
 import uuid
 
 import mmcv
-from mmengine.config import Config
 
-from .checkpoint import runner_checkpoint_globals
+from .config_files import read_config
+from .weights.safe_load import runner_checkpoint_globals
 
 
 def _load_image(path):
@@ -34,7 +34,7 @@ def draw_predictions(config, checkpoint, images, out_dir, score_thr=0.3, device=
     if len(set(names)) != len(names):
         raise ValueError('two images share a file name, and pictures are named after the '
                          'input files: draw them into different --out-dir folders')
-    cfg = Config.fromfile(config)
+    cfg = read_config(config)
     scope = cfg.get('default_scope', 'mmdet')
     if scope == 'mmseg':
         from mmseg.apis import inference_model as inference, init_model as init

@@ -17,6 +17,17 @@ FASTER_RCNN = 'configs/quickstart/faster-rcnn_ghostnet_fpn_coco-sample.py'
 DEEPLABV3 = 'configs/quickstart/deeplabv3_ghostnet_cityscapes-sample.py'
 
 
+# fixtures that train a quick start (once per session); a test using one is
+# `slow` (left out of `make test-fast`), as are the tests marked by hand
+TRAINING_FIXTURES = {'trained', 'deployed', 'trained_classifier'}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if TRAINING_FIXTURES & set(getattr(item, 'fixturenames', ())):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(autouse=True)
 def _seed():
     torch.manual_seed(0)
@@ -41,7 +52,7 @@ def _in_repo():
 
 @pytest.fixture(scope='session')
 def cityscapes_sample(tmp_path_factory):
-    from ghost_mm.cityscapes_sample import make_cityscapes_sample
+    from ghost_mm.data.cityscapes_sample import make_cityscapes_sample
     root = tmp_path_factory.mktemp('cityscapes_sample')
     make_cityscapes_sample(str(root), seed=0)
     return root

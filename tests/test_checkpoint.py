@@ -2,7 +2,7 @@ import pytest
 import timm
 import torch
 
-from ghost_mm.checkpoint import CheckpointError, convert_ghostnet_checkpoint
+from ghost_mm.weights import CheckpointError, convert_ghostnet_checkpoint
 from ghost_mm.models import GhostNet
 from convert_checkpoint import main as convert_main
 from helpers import randomise_bn

@@ -13,7 +13,7 @@ from mmengine.config import Config
 from convert_checkpoint import main as convert_main
 from helpers import randomise_bn
 
-from ghost_mm.checkpoint import CheckpointError, convert_ghostnet_checkpoint
+from ghost_mm.weights import CheckpointError, convert_ghostnet_checkpoint
 from ghost_mm.models import GhostNetClassifier
 from ghost_mm.models.ghostnet import level_channels
 
@@ -95,6 +95,7 @@ def test_keep_head_gives_timm_logits(repo_root, tmp_path, name, key):
         assert (model(x, mode='tensor') - reference(x)).abs().max() <= 1e-5
 
 
+@pytest.mark.slow
 def test_tools_test_reports_top1_top5_of_a_converted_file(repo_root, tmp_path):
     """tools/test.py with mmpretrain's Accuracy on a --keep-head file; its
     top-1 equals the one computed here from timm's own logits."""
@@ -166,7 +167,7 @@ def test_mmpretrain_checkpoint_hands_over_to_retinanet(repo_root, trained_classi
     """The runner's classifier checkpoint, as is, through init_cfg prefix
     'backbone.' and through tools/convert_checkpoint.py: identical weights."""
     from mmengine.registry import init_default_scope
-    from ghost_mm.checkpoint import runner_checkpoint_globals
+    from ghost_mm.weights import runner_checkpoint_globals
     checkpoint = str(trained_classifier / 'epoch_60.pth')
     with runner_checkpoint_globals():
         state = torch.load(checkpoint, weights_only=True)['state_dict']
@@ -231,6 +232,7 @@ def test_missing_imagenet_says_where_and_how(repo_root):
     assert 'image-net.org' in text and 'n01440764' in text
 
 
+@pytest.mark.slow
 def test_small_ghost_resnet_learns_the_crops_from_scratch(repo_root, tmp_path):
     """Ghost-ResNet (ResNet-18 layout at widths 16-128, every conv but the
     stem a GhostConv) through the same recipe as the GhostNet crops quick

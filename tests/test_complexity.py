@@ -1,6 +1,7 @@
 import subprocess
 import sys
 
+import pytest
 from mmengine.config import Config
 
 from ghost_mm.complexity import backbone_report, measure
@@ -23,6 +24,7 @@ def test_paper_numbers():
     assert _close(cls['params'], 5.2e6) and _close(cls['flops'], 141e6), cls
 
 
+@pytest.mark.slow
 def test_v2_v3_paper_numbers():
     # GhostNetV2 1.0x: 6.1M params, 167M FLOPs; V3 1.0x deployed: the same net
     v2 = measure(GhostNetClassifier(1.0, version='v2'))
@@ -34,6 +36,7 @@ def test_v2_v3_paper_numbers():
     assert rows[0][1] > rows[1][1] * 1.2  # the unmerged branches cost parameters
 
 
+@pytest.mark.slow
 def test_report_rows_for_a_config(repo_root):
     out = subprocess.run([sys.executable, 'tools/get_flops.py',
                           'configs/retinanet_ghostnet_coco.py'],
@@ -46,6 +49,7 @@ def test_report_rows_for_a_config(repo_root):
     assert whole.split()[-3] == '12.528M'  # printed as the function counts it
 
 
+@pytest.mark.slow
 def test_whole_model_report_adds_neck_and_heads(repo_root):
     from mmengine.analysis import parameter_count
     from ghost_mm.complexity import model_report
@@ -61,6 +65,7 @@ def test_whole_model_report_adds_neck_and_heads(repo_root):
     assert backbone[1] < params and backbone[2] < flops  # FPN + RetinaNet head on top
 
 
+@pytest.mark.slow
 def test_parts_report_counts_ghosted_necks_and_heads(repo_root):
     from ghost_mm.complexity import model_report, parts_report
     shape = (256, 256)
@@ -78,6 +83,7 @@ def test_parts_report_counts_ghosted_necks_and_heads(repo_root):
     assert rows[ghosted]['head'][1] <= 0.7 * rows[today]['head'][1]
 
 
+@pytest.mark.slow
 def test_get_flops_takes_any_backbone_and_two_stage_models(repo_root):
     out = subprocess.run([sys.executable, 'tools/get_flops.py',
                           'configs/faster-rcnn_ghost-resnet50-s2_fpn_coco.py',

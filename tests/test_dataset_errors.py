@@ -176,6 +176,7 @@ def test_skipped_images_are_left_out_of_testing_and_its_metric(repo_root, sample
     assert len(json.loads(ann.read_text())['images']) == 8  # the user's file untouched
 
 
+@pytest.mark.slow
 def test_skipped_images_are_left_out_of_validation(sample_copy, tmp_path):
     bad = _break_two(sample_copy)
     skip = 'SkippingLoadImageFromFile'

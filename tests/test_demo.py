@@ -27,3 +27,23 @@ def test_demo_keeps_names_and_says_when_no_box(repo_root, tmp_path, trained):
         assert cv2.imread(path).shape == cv2.imread(str(inputs / os.path.basename(path))).shape
     assert messages == ['a.png: no box scores 0.9 or more']
     assert not [w for w in caught if 'LocalVisBackend' in str(w.message)]
+
+
+def test_deploy_demo_compares_the_artifacts_with_eager(repo_root, tmp_path, trained):
+    """make demo's last step: OpenVINO fp32 and INT8 artifacts of the trained
+    quick start, timed and scored beside eager PyTorch on the same images."""
+    from ghost_mm.deploy_demo import ARTIFACTS, EAGER, compare_deployed
+    messages = []
+    rows = compare_deployed(RETINANET, trained(RETINANET), str(tmp_path / 'deploy'),
+                            'samples/coco/train2017',
+                            'samples/coco/annotations/instances_train2017.json',
+                            'samples/coco/val2017', rounds=1, log=messages.append)
+    assert list(rows) == [EAGER, *ARTIFACTS]
+    assert rows[EAGER]['bbox_mAP'] > 0.3  # the trained quick start
+    # the fp32 artifact gives mmdet's answers; INT8 keeps most of them
+    assert abs(rows['OpenVINO fp32']['bbox_mAP'] - rows[EAGER]['bbox_mAP']) <= 0.01
+    assert rows['OpenVINO INT8']['bbox_mAP'] > 0.5 * rows[EAGER]['bbox_mAP']
+    for name in ARTIFACTS:
+        assert os.path.isfile(os.path.join(rows[name]['artifact'], 'deploy.json'))
+        assert rows[name]['ms_per_image'] > 0
+    assert len(messages) == 1 and all(name in messages[0] for name in rows)

@@ -78,6 +78,7 @@ def test_v3_trained_then_deployed_matches():
             assert (g - e).abs().max().item() < 1e-4 * max(1.0, e.abs().max().item())
 
 
+@pytest.mark.slow
 def test_keep_freed_memory_keeps_a_freed_large_block():
     """After keep_freed_memory() a freed 256 MB tensor stays in the process for
     reuse; by default glibc unmaps it at once (run in fresh processes: the

@@ -17,7 +17,7 @@ import torch
 from conftest import (DEEPLABV3, FASTER_RCNN, REPO, RETINANET, RETINANET_GHOST,
                       on_cityscapes_sample)
 from ghost_mm.runner import run_test
-from ghost_mm.runtime import ArtifactError, DeployedModel, infer_images, read_meta
+from ghost_mm.runtime import ArtifactError, BadImage, DeployedModel, infer_images, read_meta
 from ghost_mm.runtime.artifact import META_FILE
 from helpers import match_detections
 
@@ -70,6 +70,7 @@ def _by_score(dets):
     return dets[np.lexsort((dets[:, 1], dets[:, 0], -dets[:, 4].round(5)))]
 
 
+@pytest.mark.slow
 def test_exported_rpn_keeps_mmdets_proposals(repo_root, tmp_path):
     """The traced RPN post-processing (top-k per level, decoding, NMS within
     each level, max_per_img) gives mmdet's proposals on onnxruntime; mmdeploy's
@@ -140,7 +141,7 @@ def test_deployed_v3_detector_gives_mmdets_answers(repo_root, tmp_path, trained)
     head (class biases raised, so that there are many boxes) on a V3 backbone
     with randomised BN: arbitrary boxes, which must be the same boxes."""
     import torch
-    from ghost_mm.checkpoint import load_weights_file, runner_checkpoint_globals, unwrap_state_dict
+    from ghost_mm.weights import load_weights_file, runner_checkpoint_globals, unwrap_state_dict
     from ghost_mm.export.deployable import export_deployable
     from ghost_mm.registry import scope_models
     from ghost_mm.runner import load_config
@@ -302,7 +303,8 @@ def test_predict_from_many_threads_gives_the_one_thread_answers(deployed, backen
     images = [cv2.imread(os.path.join(SAMPLE, name)) for name in sorted(os.listdir(SAMPLE))]
     images += [cv2.resize(images[0], (w, h)) for w, h in ((200, 320), (480, 240), (333, 333))]
     model = DeployedModel(deployed(RETINANET, backend), threads=2)
-    expected = [model.predict(image) for image in images]
+    for _ in range(2):  # each size met twice: compiled for that size (OpenVINO) from here on
+        expected = [model.predict(image) for image in images]
 
     def run(worker):
         answers = []
@@ -342,7 +344,7 @@ def test_bad_runtime_inputs_are_named(tmp_path, deployed):
     images.mkdir()
     (images / 'broken.jpg').write_bytes(b'not a jpeg')
     with pytest.raises(ValueError, match='broken.jpg could not be decoded'):
-        infer_images(source, [str(images)], str(tmp_path / 'out'), log=quiet)
+        infer_images(source, [str(images)], str(tmp_path / 'out'), log=quiet, skip_bad=False)
     with pytest.raises(FileNotFoundError, match='missing.jpg'):
         infer_images(source, [str(images / 'missing.jpg')], str(tmp_path / 'out'), log=quiet)
 
@@ -383,3 +385,184 @@ def test_runtime_resizes_and_pads_as_the_test_pipeline(repo_root, config):
         ours, _ = prepare(sample, policy)
         want = packed['inputs'].numpy()[None].astype(np.float32)
         assert ours.shape == want.shape and (ours == want).all()
+
+
+def _mixed_images():
+    """The sample's images and crops of them at many sizes and aspect ratios."""
+    images = [cv2.imread(os.path.join(SAMPLE, name)) for name in sorted(os.listdir(SAMPLE))]
+    rng = np.random.default_rng(0)
+    for i in range(16):
+        image = images[i % 8]
+        height, width = image.shape[:2]
+        top, left = rng.integers(0, height // 3), rng.integers(0, width // 3)
+        images.append(np.ascontiguousarray(image[top:top + int(height * rng.uniform(0.3, 0.67)),
+                                                 left:left + int(width * rng.uniform(0.3, 0.67))]))
+    return images
+
+
+@pytest.mark.parametrize('backend', BACKENDS)
+@pytest.mark.parametrize('mode', ['latency', 'throughput'])
+def test_predict_many_gives_predicts_answers_in_order(deployed, backend, mode):
+    images = _mixed_images()
+    model = DeployedModel(deployed(RETINANET, backend), threads=2, mode=mode)
+    for _ in range(2):  # each size met twice: compiled for that size (OpenVINO) from here on
+        expected = [model.predict(image) for image in images]
+    # a generator, as a stream gives them: read lazily, never all in memory
+    got = list(model.predict_many(image for image in images))
+    assert [p.source for p in got] == list(range(len(images)))
+    for prediction, image, want in zip(got, images, expected):
+        assert prediction.image is image
+        assert np.array_equal(prediction.result.labels, want.labels)
+        np.testing.assert_allclose(prediction.result.boxes, want.boxes, atol=1e-3)
+        np.testing.assert_allclose(prediction.result.scores, want.scores, atol=1e-5)
+    assert sum(len(p.result.boxes) for p in got) > 0
+    # paths, a bad item named and skipped, the rest in order; without on_error it raises
+    paths = [os.path.join(SAMPLE, name) for name in sorted(os.listdir(SAMPLE))[:3]]
+    skipped = []
+    got = list(model.predict_many([paths[0], np.zeros((4, 4), np.uint8), paths[1],
+                                   'missing.jpg', paths[2]],
+                                  on_error=lambda source, err: skipped.append((source, err))))
+    assert [p.source for p in got] == paths
+    assert [s for s, _ in skipped] == [1, 'missing.jpg']
+    assert 'HxWx3 uint8' in str(skipped[0][1]) and 'missing.jpg' in str(skipped[1][1])
+    with pytest.raises(BadImage, match='missing.jpg'):
+        list(model.predict_many([paths[0], 'missing.jpg', paths[1]]))
+
+
+def test_predict_many_stopped_early_leaves_no_thread_behind(deployed):
+    import threading
+    model = DeployedModel(deployed(RETINANET, 'onnxruntime'), threads=2)
+    images = _mixed_images()
+    for prediction in model.predict_many(images):
+        break
+    assert prediction.source == 0
+    assert not [t for t in threading.enumerate() if t.name.startswith('ghost_mm-predict')]
+
+
+def test_a_bad_image_in_a_folder_is_named_and_skipped(tmp_path, deployed):
+    folder = tmp_path / 'images'
+    folder.mkdir()
+    names = sorted(os.listdir(SAMPLE))[:4]
+    for name in names:
+        (folder / name).symlink_to(os.path.join(SAMPLE, name))
+    (folder / 'b_broken.jpg').write_bytes(b'not a jpeg')
+    good = (folder / names[0]).read_bytes()
+    (folder / 'c_truncated.jpg').write_bytes(good[:len(good) // 50])  # a cut-off download
+    messages = []
+    infer_images(deployed(RETINANET, 'openvino'), [str(folder)], str(tmp_path / 'out'),
+                 log=messages.append)
+    skipped = [m for m in messages if m.startswith('skipped')]
+    assert any('b_broken.jpg could not be decoded' in m for m in skipped), messages
+    detections = json.loads((tmp_path / 'out' / 'detections.json').read_text())
+    written = {p.name for p in (tmp_path / 'out').glob('*.jpg')}
+    assert set(names) <= set(detections) and set(names) <= written
+    assert 'b_broken.jpg' not in detections and 'b_broken.jpg' not in written
+    # what OpenCV decodes of the truncated file is predicted or named, never lost silently
+    assert 'c_truncated.jpg' in detections or any('c_truncated.jpg' in m for m in skipped)
+    assert any('skipped' in m for m in messages if 'image(s) ->' in m)
+    assert not list((tmp_path / 'out').glob('*.tmp'))
+    # nothing readable at all: an error, not an empty result
+    (tmp_path / 'bad').mkdir()
+    (tmp_path / 'bad' / 'x.jpg').write_bytes(b'not a jpeg')
+    with pytest.raises(ValueError, match='none of the 1 image'):
+        infer_images(deployed(RETINANET, 'openvino'), [str(tmp_path / 'bad')],
+                     str(tmp_path / 'out2'), log=quiet)
+
+
+def _coco(detections, image_id):
+    return [{'image_id': image_id, 'category_id': int(label), 'score': float(score),
+             'bbox': [float(x1), float(y1), float(x2 - x1), float(y2 - y1)]}
+            for (x1, y1, x2, y2), score, label in zip(*detections)]
+
+
+def test_openvino_gives_mmdets_answers_on_images_of_every_size(repo_root, trained, deployed):
+    """Images of many sizes and aspect ratios, each twice (OpenVINO meets the
+    size first, then again: whatever the runtime does for a new size and for
+    a known one), against mmdet's inference_detector on the same arrays."""
+    from mmdet.apis import inference_detector, init_detector
+    from ghost_mm.registry import scope_models
+    from ghost_mm.weights import runner_checkpoint_globals
+    scope_models('mmdet')
+    with runner_checkpoint_globals():
+        detector = init_detector(RETINANET, trained(RETINANET), device='cpu')
+    model = DeployedModel(deployed(RETINANET, 'openvino'), threads=2)
+    images = _mixed_images()
+    expected = []
+    for i, image in enumerate(images):
+        want = inference_detector(detector, image).pred_instances
+        expected += _coco((want.bboxes.numpy(), want.scores.numpy(), want.labels.numpy()), i)
+    for attempt in range(2):
+        got = []
+        for i, image in enumerate(images):
+            got += _coco(model.predict(image), i)
+        pairs = match_detections(expected, got, min_score=0.3)
+        assert len(pairs) >= 10, attempt
+        for want, have, iou in pairs:
+            assert iou >= 0.99 and abs(want['score'] - have['score']) < 0.01, (attempt, want, have)
+
+
+@pytest.mark.slow
+def test_a_packaged_config_deploys_as_a_file_does(tmp_path):
+    """tools/deploy.py takes ``mmdet::`` names as mmdet's own tools do (the
+    toolbox default a GhostNet config is compared with, deployed the same way)."""
+    from deploy import main as deploy_main
+    from ghost_mm.config_files import read_config
+    from ghost_mm.export import load_model
+    name = 'mmdet::ssd/ssdlite_mobilenetv2-scratch_8xb24-600e_coco.py'
+    torch.save({'state_dict': load_model(read_config(name)).state_dict()}, tmp_path / 'm.pth')
+    deploy_main([name, str(tmp_path / 'm.pth'), '--out', str(tmp_path / 'artifact')])
+    model = DeployedModel(str(tmp_path / 'artifact'))
+    assert model.meta['preprocess']['resize'] == {'scale': [320, 320], 'keep_ratio': False}
+    detections = model.predict(os.path.join(SAMPLE, sorted(os.listdir(SAMPLE))[0]))
+    assert len(model.classes) == 80 and detections.boxes.shape[1] == 4
+    with pytest.raises(SystemExit, match='no such packaged config of mmdet'):
+        deploy_main(['mmdet::ssd/no-such.py', str(tmp_path / 'm.pth'), '--out',
+                     str(tmp_path / 'other')])
+    assert not (tmp_path / 'other').exists()
+
+
+def _clip(path, frames=12, size=(320, 240), fps=10):
+    """A short MJPG clip of the sample's photos (OpenCV's own encoder)."""
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*'MJPG'), fps, size)
+    names = sorted(os.listdir(SAMPLE))
+    for i in range(frames):
+        writer.write(cv2.resize(cv2.imread(os.path.join(SAMPLE, names[i % len(names)])), size))
+    writer.release()
+    return path
+
+
+def _read_all(path):
+    capture, frames = cv2.VideoCapture(str(path)), []
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        frames.append(frame)
+    return frames, capture.get(cv2.CAP_PROP_FPS)
+
+
+def test_video_in_annotated_video_and_per_frame_json_out(tmp_path, deployed):
+    """tools/infer_deployed.py CLIP, with torch and OpenMMLab blocked: the
+    annotated video keeps the clip's frame count, size and frame rate, and
+    each frame's boxes are predict()'s on that frame."""
+    clip = _clip(tmp_path / 'clip.avi')
+    artifact = deployed(RETINANET, 'onnxruntime')
+    run = subprocess.run([sys.executable, '-c', BLOCK_TRAINING_STACK, artifact, str(clip),
+                          '--out-dir', str(tmp_path / 'out')], capture_output=True, text=True,
+                         cwd=REPO)
+    assert run.returncode == 0, run.stderr
+    assert '12 frames at' in run.stdout
+    written, fps = _read_all(tmp_path / 'out' / 'clip.avi')
+    frames, fps_in = _read_all(clip)
+    assert len(written) == len(frames) == 12 and fps == fps_in == 10
+    assert written[0].shape == frames[0].shape == (240, 320, 3)
+    result = json.loads((tmp_path / 'out' / 'clip.avi.json').read_text())
+    assert [f['frame'] for f in result['frames']] == list(range(12))
+    model = DeployedModel(artifact)
+    for frame, recorded in zip(frames, result['frames']):
+        want = model.predict(frame)
+        assert len(recorded['result']) == len(want.boxes)
+        for box, got in zip(want.boxes, recorded['result']):
+            assert np.allclose(box, got['bbox'], atol=0.01)
+    assert sum(len(f['result']) for f in result['frames']) > 0
+    assert not list((tmp_path / 'out').glob('*.partial*'))

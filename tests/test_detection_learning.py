@@ -33,3 +33,31 @@ def test_detector_learns_the_sample(repo_root, tmp_path, trained, config, score_
     after = run_test(config, trained(config), work_dir=str(tmp_path / 'test'))['coco/bbox_mAP']
     print(f'{config}: bbox mAP {before:.3f} -> {after:.3f}')
     assert after >= threshold, f'bbox mAP {after:.3f} < {threshold}'
+
+
+def test_tta_tests_with_the_merged_multi_scale_and_flipped_predictions(repo_root, tmp_path,
+                                                                       trained):
+    """tools/test.py --tta as mmdet's: the config's DetTTAModel around the model
+    and its tta_pipeline (three scales, each flipped and not); turning the flip
+    off changes the result, so the augmented path is the one evaluated."""
+    checkpoint = trained(RETINANET)
+    plain = run_test(RETINANET, checkpoint, work_dir=str(tmp_path / 'plain'))
+    tta = run_test(RETINANET, checkpoint, work_dir=str(tmp_path / 'tta'), tta=True)
+    no_flip = run_test(RETINANET, checkpoint, work_dir=str(tmp_path / 'no-flip'), tta=True,
+                       cfg_options={'tta_pipeline.1.transforms.1': [
+                           dict(type='RandomFlip', prob=0.)]})
+    print(f'bbox mAP {plain["coco/bbox_mAP"]:.3f}, with TTA {tta["coco/bbox_mAP"]:.3f}, '
+          f'TTA without flip {no_flip["coco/bbox_mAP"]:.3f}')
+    assert tta['coco/bbox_mAP'] >= 0.3
+    assert tta['coco/bbox_mAP'] != plain['coco/bbox_mAP']
+    assert no_flip['coco/bbox_mAP'] != tta['coco/bbox_mAP']
+
+
+def test_tta_without_tta_settings_says_what_is_missing(repo_root, tmp_path):
+    from ghost_mm.runner import MissingInputError
+    config = tmp_path / 'no_tta.py'
+    config.write_text(f"_base_ = '{repo_root}/{RETINANET}'\ntta_pipeline = None\n")
+    (tmp_path / 'ckpt.pth').write_bytes(b'')
+    with pytest.raises(MissingInputError, match='no_tta.py has no tta_pipeline: --tta tests'):
+        run_test(str(config), str(tmp_path / 'ckpt.pth'), work_dir=str(tmp_path / 'w'),
+                 tta=True)

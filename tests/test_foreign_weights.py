@@ -15,9 +15,9 @@ import torch
 
 from conftest import REPO
 from convert_checkpoint import main as convert_main
-from ghost_mm.checkpoint import CheckpointError, convert_ghostnet_checkpoint, read_state_dict
-from ghost_mm.foreign.mindspore_ckpt import _message_class, read_mindspore_ckpt
-from ghost_mm.foreign.pdparams import NAME_TABLE_KEY, read_pdparams
+from ghost_mm.weights import CheckpointError, convert_ghostnet_checkpoint, read_state_dict
+from ghost_mm.weights.foreign.mindspore_ckpt import _message_class, read_mindspore_ckpt
+from ghost_mm.weights.foreign.pdparams import NAME_TABLE_KEY, read_pdparams
 from ghost_mm.models.ghostnet import GhostNet, GhostNetClassifier
 
 FIXTURES = os.path.join(REPO, 'tests/fixtures/foreign_weights')
@@ -142,7 +142,7 @@ def test_foreign_files_convert_without_the_frameworks(tmp_path):
         '        if name.split(".")[0] in ("paddle", "mindspore", "mindcv", "ppcls"):\n'
         '            raise ImportError("blocked: " + name)\n'
         'sys.meta_path.insert(0, Block())\n'
-        'from ghost_mm.checkpoint import convert_ghostnet_checkpoint\n'
+        'from ghost_mm.weights import convert_ghostnet_checkpoint\n'
         f'for src in {[PADDLE, MINDCV]!r}:\n'
         f'    print(convert_ghostnet_checkpoint(src, {str(tmp_path / "x.pth")!r})[1:])\n')
     result = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,

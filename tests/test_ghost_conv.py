@@ -200,7 +200,7 @@ def test_conv_cfg_ghosts_mmseg_heads(name, cfg):
 def test_ghost_resnet50_counts_as_the_paper(repo_root, ratio, paper_flops):
     MODELS = scope_models('mmpretrain')
     from ghost_mm.complexity import measure
-    from ghost_mm.ghostify import ordinary_convs
+    from ghost_mm.swap.ghostify import ordinary_convs
     from ghost_mm.runner import load_config
     cfg = load_config(f'configs/imagenet/ghost-resnet50-s{ratio}_8xb32_in1k.py')
     model = MODELS.build(cfg.model)
@@ -235,6 +235,7 @@ def test_ghost_resnet_keeps_resnet_arguments():
         MODELS.build(dict(type='GhostResNet', depth=50, conv_cfg=dict(type='Conv2d')))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('config,source,parts', [
     ('configs/retinanet_ghostnet_ghost-fpn-head_coco.py', 'configs/retinanet_ghostnet_coco.py',
      ('neck', 'head')),
@@ -245,7 +246,7 @@ def test_ghost_resnet_keeps_resnet_arguments():
 ])
 def test_shipped_ghosted_configs_are_what_ghostify_writes(repo_root, tmp_path, config,
                                                           source, parts):
-    from ghost_mm.ghostify import write_ghostified_config
+    from ghost_mm.swap.ghostify import write_ghostified_config
     written = write_ghostified_config(source, str(tmp_path / 'ghosted.py'), parts,
                                       shape=(256, 256))
     shipped = Config.fromfile(config)
@@ -254,6 +255,7 @@ def test_shipped_ghosted_configs_are_what_ghostify_writes(repo_root, tmp_path, c
         assert p1 < p0 and f1 < f0, (part, written.costs[part])
 
 
+@pytest.mark.slow
 def test_ghostify_tool_writes_a_checked_diff_and_refuses_the_rest(repo_root, tmp_path,
                                                                  capsys):
     import ghostify as tool

@@ -39,6 +39,7 @@ def test_backbone_exports_with_dynamic_size(tmp_path, version):
     _compare(model, tmp_path / 'gn.onnx', [(1, 3, 224, 224), (1, 3, 250, 333), (1, 3, 96, 64)])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('config', ['configs/retinanet_ghostnet-1.0x_coco.py',
                                     'configs/retinanet_ghostnetv3-1.0x_coco.py',
                                     'configs/deeplabv3_ghostnet_cityscapes.py',
@@ -51,6 +52,7 @@ def test_whole_model_tensor_graph_matches(config, tmp_path, repo_root):
     _compare(model, tmp_path / 'm.onnx', [(1, 3, 256, 320), (1, 3, 200, 264)])
 
 
+@pytest.mark.slow
 def test_tool_loads_a_checkpoint_and_names_a_bad_one(tmp_path, repo_root):
     config = 'configs/retinanet_ghostnet-1.0x_coco.py'
     cfg = Config.fromfile(config)

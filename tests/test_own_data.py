@@ -5,6 +5,7 @@ import json
 import os
 import shutil
 
+import pytest
 from mmengine.config import Config
 
 from conftest import REPO
@@ -31,6 +32,7 @@ def make_own_dataset(root):
             json.dump(coco, f)
 
 
+@pytest.mark.slow
 def test_readme_own_data_recipe_trains_and_tests(tmp_path, monkeypatch):
     from ghost_mm.runner import run_test, run_train
     make_own_dataset(tmp_path / 'my_dataset')

@@ -109,6 +109,7 @@ QUICK_STARTS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('config, metric, untrained_max, trained_min, loss_falls',
                          QUICK_STARTS)
 def test_quick_start_learns_its_sample(repo_root, tmp_path, cityscapes_sample, config,

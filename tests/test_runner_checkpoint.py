@@ -6,7 +6,7 @@ import sys
 import pytest
 import torch
 
-from ghost_mm.checkpoint import runner_checkpoint_globals
+from ghost_mm.weights import runner_checkpoint_globals
 from ghost_mm.models import GhostNet
 from ghost_mm.runner import MissingInputError, run_test, run_train
 
@@ -22,6 +22,7 @@ TINY = {
 }
 
 
+@pytest.mark.slow
 def test_resume_and_test_runner_checkpoint(repo_root, tmp_path):
     work_dir = str(tmp_path / 'run')
     runner = run_train(QUICKSTART, work_dir=work_dir, cfg_options=dict(TINY))
@@ -32,7 +33,7 @@ def test_resume_and_test_runner_checkpoint(repo_root, tmp_path):
         torch.load(ckpt, weights_only=True)
     # ... and read with the allow-list, weights_only still on, also in a
     # process that has made no HistoryBuffer yet
-    code = ('import torch, ghost_mm.checkpoint as c\n'
+    code = ('import torch, ghost_mm.weights as c\n'
             'with c.runner_checkpoint_globals():\n'
             f'    assert torch.load({str(ckpt)!r}, weights_only=True)["meta"]["iter"] == 2')
     subprocess.run([sys.executable, '-c', code], check=True)

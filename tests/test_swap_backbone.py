@@ -10,7 +10,7 @@ from mmengine.config import Config
 
 from ghost_mm.models.ghostnet import level_channels
 from ghost_mm.swap import SwapError, swap_backbone, write_swapped_config
-from ghost_mm.swap_sweep import representative, train_step_and_predict
+from ghost_mm.swap.sweep import representative, train_step_and_predict
 
 CITYSCAPES = '_4xb2-40k_cityscapes-512x1024.py'
 DETECTION = [
@@ -70,6 +70,9 @@ REFUSED = {
     'mmseg::vit/vit_vit-b16_mln_upernet_8xb2-80k_ade20k-512x512.py': 'strides [16, 16, 16, 16]',
     'mmseg::fastfcn/fastfcn_r50-d32_jpu_psp_4xb2-80k_cityscapes-512x1024.py': 'does not run',
 }
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize('name', ['mmdet::' + c for c in DETECTION]
                          + ['mmseg::' + c for c in SEGMENTATION])
 def test_swapped_config_trains_and_predicts(name):
@@ -84,6 +87,7 @@ def test_swapped_config_trains_and_predicts(name):
     assert len(outputs) == 2
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('name,reason', REFUSED.items())
 def test_unmappable_config_is_refused_with_the_reason(name, reason, tmp_path):
     dst = tmp_path / 'out.py'
@@ -93,6 +97,7 @@ def test_unmappable_config_is_refused_with_the_reason(name, reason, tmp_path):
     assert not dst.exists()
 
 
+@pytest.mark.slow
 def test_dilated_backbone_keeps_its_output_stride():
     """mmseg's D8 ResNet (strides 4, 8, 8, 8) becomes GhostNet at output stride 8,
     with the heads reading the same levels."""
@@ -124,6 +129,7 @@ def test_resnet_settings_are_translated_and_weights_replaced():
     assert fcos.model.data_preprocessor.std == [58.395, 57.12, 57.375]
 
 
+@pytest.mark.slow
 def test_v3_swap_names_its_weights_and_passes_the_loss_check():
     result = swap_backbone('mmseg::fcn/fcn_r50-d8' + CITYSCAPES, version='v3')
     backbone = result.cfg.model.backbone
@@ -134,6 +140,7 @@ def test_v3_swap_names_its_weights_and_passes_the_loss_check():
         swap_backbone('mmseg::fcn/fcn_r50-d8' + CITYSCAPES, version='v5')
 
 
+@pytest.mark.slow
 def test_tool_writes_a_short_config_that_inherits_a_local_file(tmp_path, repo_root):
     src = tmp_path / 'mine' / 'my_retinanet.py'
     src.parent.mkdir()
@@ -179,6 +186,7 @@ def test_no_pretrained_swap_unfreezes_the_backbone():
     assert 'frozen_stages=-1' in result.text and 'norm_eval=False' in result.text
 
 
+@pytest.mark.slow
 def test_swap_check_sets_up_what_the_runner_would(tmp_path):
     """TOOD reads the epoch from mmengine's MessageHub: in a fresh process
     (no hub state left by anything) the swap check must still run it."""
@@ -189,6 +197,7 @@ def test_swap_check_sets_up_what_the_runner_would(tmp_path):
     assert run.returncode == 0 and 'swapped' in run.stdout, run.stderr[-2000:]
 
 
+@pytest.mark.slow
 def test_missing_optional_package_is_named_and_the_swap_still_written(tmp_path):
     """PAA's loss imports scikit-learn: without it the check cannot run,
     which is said as such (which package, how to install), not blamed on
@@ -251,7 +260,7 @@ def test_tracking_model_is_refused_naming_its_detector(tmp_path):
 
 
 def test_sweep_tries_each_familys_base_model():
-    from ghost_mm.swap_sweep import families
+    from ghost_mm.swap.sweep import families
     det, seg = families('mmdet'), families('mmseg')
     assert len(det) > 100 and len(seg) > 50 and '_base_' not in det
     assert representative(det['retinanet']) == 'mmdet::retinanet/retinanet_r50_fpn_1x_coco.py'
@@ -262,6 +271,7 @@ def test_sweep_tries_each_familys_base_model():
     assert not any(n.endswith('_tta.py') for names in det.values() for n in names)
 
 
+@pytest.mark.slow
 def test_sweep_tool_reports_trained_and_refused(repo_root, tmp_path):
     """tools/swap_sweep.py, each config in its own process: TOOD (which reads
     the runner's epoch) trains; Faster R-CNN C4 is refused with the reason."""

@@ -5,9 +5,10 @@ import subprocess
 import sys
 import time
 
+import pytest
 import torch
 
-from ghost_mm.checkpoint import runner_checkpoint_globals
+from ghost_mm.weights import runner_checkpoint_globals
 
 QUICKSTART = 'configs/quickstart/retinanet_ghostnet_coco-sample.py'
 TINY = [
@@ -31,6 +32,7 @@ def _weights(path):
         return torch.load(path, map_location='cpu', weights_only=True)['state_dict']
 
 
+@pytest.mark.slow
 def test_resume_after_sigkill_matches_uninterrupted_run(repo_root, tmp_path):
     subprocess.run(_train_cmd(tmp_path / 'straight'), check=True, capture_output=True)
 
@@ -58,6 +60,7 @@ def test_resume_after_sigkill_matches_uninterrupted_run(repo_root, tmp_path):
         assert torch.equal(straight[key], after_resume[key]), key
 
 
+@pytest.mark.slow
 def test_dist_train_two_cpu_processes(repo_root, tmp_path):
     env = dict(os.environ, PORT='29517', PYTHON=sys.executable, OMP_NUM_THREADS='1')
     result = subprocess.run(

@@ -18,8 +18,8 @@ with ``init_cfg=dict(type='Pretrained', checkpoint=DST)``; with
 import argparse
 import sys
 
-from ghost_mm.checkpoint import CheckpointError, convert_ghostnet_checkpoint
-from ghost_mm.models.ghostnet import VERSIONS
+from ghost_mm.weights import CheckpointError, convert_ghostnet_checkpoint
+from ghost_mm.models.arch import VERSIONS
 
 
 def main(argv=None):

@@ -35,7 +35,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.float_depthwise and not args.int8:
         parser.error('--float-depthwise is an --int8 option')
-    from ghost_mm.checkpoint import CheckpointError
+    from ghost_mm.weights import CheckpointError
     from ghost_mm.export.deployable import export_deployable
     try:
         export_deployable(args.config, args.checkpoint, args.out, args.backend, args.int8,

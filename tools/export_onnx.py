@@ -13,7 +13,7 @@ import sys
 from mmengine.config import Config
 
 import ghost_mm  # noqa: F401  (registers GhostNet)
-from ghost_mm.checkpoint import CheckpointError
+from ghost_mm.weights import CheckpointError
 from ghost_mm.export import build_from_config, export_onnx
 
 

@@ -14,7 +14,7 @@ import argparse
 import os.path as osp
 import sys
 
-from ghost_mm.ghostify import PARTS, GhostifyError, write_ghostified_config
+from ghost_mm.swap.ghostify import PARTS, GhostifyError, write_ghostified_config
 
 
 def main(argv=None):

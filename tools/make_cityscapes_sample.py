@@ -4,7 +4,7 @@
 """
 import argparse
 
-from ghost_mm.cityscapes_sample import make_cityscapes_sample
+from ghost_mm.data.cityscapes_sample import make_cityscapes_sample
 
 
 def main(argv=None):

@@ -15,7 +15,7 @@ import argparse
 import os
 import sys
 
-from ghost_mm.classification import crop_objects
+from ghost_mm.data.crops import crop_objects
 
 
 def main(argv=None):

@@ -11,7 +11,7 @@ import argparse
 import os.path as osp
 import sys
 
-from ghost_mm.models.ghostnet import VERSIONS
+from ghost_mm.models.arch import VERSIONS
 from ghost_mm.swap import AUTO, SwapError, write_swapped_config
 
 

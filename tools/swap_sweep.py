@@ -10,7 +10,7 @@ Not part of `make test`.
 """
 import argparse
 
-from ghost_mm.swap_sweep import SCOPES, sweep
+from ghost_mm.swap.sweep import SCOPES, sweep
 
 
 def main(argv=None):

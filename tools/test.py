@@ -1,12 +1,12 @@
 """Evaluate a checkpoint: COCO bbox mAP for detection, mIoU for segmentation.
 
-    python tools/test.py CONFIG CHECKPOINT [--out PREFIX] [--show-dir DIR]
+    python tools/test.py CONFIG CHECKPOINT [--out PREFIX] [--show-dir DIR] [--tta]
 """
 import argparse
 import sys
 
 import ghost_mm  # noqa: F401  (registers GhostNet, silences pkg_resources)
-from ghost_mm.checkpoint import CheckpointError
+from ghost_mm.weights import CheckpointError
 from ghost_mm.runner import MissingInputError, add_runner_arguments, run_test
 
 
@@ -18,6 +18,8 @@ def parse_args(argv=None):
     parser.add_argument('--out', help='detection: prefix of the COCO results json '
                         '(PREFIX.bbox.json); segmentation: folder for prediction PNGs')
     parser.add_argument('--show-dir', help='folder to save drawn predictions in')
+    parser.add_argument('--tta', action='store_true', help='test-time augmentation: the '
+                        'config\'s tta_model and tta_pipeline (multi-scale + flip)')
     add_runner_arguments(parser)
     return parser.parse_args(argv)
 
@@ -26,7 +28,7 @@ def main(argv=None):
     args = parse_args(argv)
     try:
         run_test(args.config, args.checkpoint, args.work_dir, args.out, args.show_dir,
-                 args.cfg_options, args.launcher)
+                 args.cfg_options, args.launcher, args.tta)
     except (MissingInputError, CheckpointError) as err:
         sys.exit(f'error: {err}')
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 import ghost_mm  # noqa: F401  (registers GhostNet, silences pkg_resources)
-from ghost_mm.checkpoint import CheckpointError
+from ghost_mm.weights import CheckpointError
 from ghost_mm.runner import MissingInputError, add_runner_arguments, run_train
 
 

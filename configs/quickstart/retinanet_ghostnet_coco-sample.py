@@ -27,6 +27,16 @@ test_pipeline = [
     dict(type='PackDetInputs', meta_keys=('img_id', 'img_path', 'ori_shape',
                                           'img_shape', 'scale_factor')),
 ]
+# tools/test.py --tta: mmdet's RetinaNet TTA (the base's) at this sample's scale
+tta_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='TestTimeAug', transforms=[
+        [dict(type='Resize', scale=s, keep_ratio=True)
+         for s in (image_size, (256, 256), (384, 384))],
+        [dict(type='RandomFlip', prob=1.), dict(type='RandomFlip', prob=0.)],
+        [dict(type='LoadAnnotations', with_bbox=True)],
+        [dict(type='PackDetInputs', meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
+                                               'scale_factor', 'flip', 'flip_direction'))]])]
 train_dataloader = dict(
     batch_size=4, num_workers=0, persistent_workers=False,
     # a finite sampler restarts every 2 iterations here, and mmengine sleeps

@@ -24,6 +24,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ..config_files import read_config
 from ..deploy import fuse_conv_bn
 from ..runtime.artifact import BACKENDS, META_FILE, model_file, write_meta
 from .quantize import calibration_batches, quantize_onnxruntime, quantize_openvino
@@ -246,7 +247,6 @@ def export_deployable(config, checkpoint, out_dir, backend='onnxruntime', int8=F
     ``out_dir`` (the network file and deploy.json); returns deploy.json's
     content. Built in a hidden folder beside ``out_dir`` and moved into place
     only when complete: a failure leaves ``out_dir`` as it was."""
-    from mmengine.config import Config
     model_file(backend)  # a clear error for an unknown backend
     if not osp.isfile(checkpoint):
         raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
@@ -254,7 +254,7 @@ def export_deployable(config, checkpoint, out_dir, backend='onnxruntime', int8=F
         raise ExportError('--int8 needs --calib-images: a folder of images like the ones the '
                           'model will see (a few dozen to a few hundred)')
     _check_out_dir(out_dir)
-    cfg = Config.fromfile(config)
+    cfg = read_config(config)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     scope = cfg.get('default_scope', 'mmdet')

@@ -6,7 +6,7 @@ import copy
 import torch
 import torch.nn as nn
 
-from ..checkpoint import load_weights_file, runner_checkpoint_globals, unwrap_state_dict
+from ..weights.safe_load import load_weights_file, runner_checkpoint_globals, unwrap_state_dict
 from ..deploy import fuse_conv_bn
 from ..registry import scope_models
 

@@ -16,15 +16,7 @@ from mmcv.cnn import build_activation_layer, build_norm_layer
 from torch.nn.modules.batchnorm import _BatchNorm
 from torch.nn.utils.fusion import fuse_conv_bn_weights
 
-
-def make_divisible(value, divisor=4, min_value=None, round_limit=0.9):
-    """Round ``value`` to the nearest multiple of ``divisor`` without losing more
-    than 10% (the official ``_make_divisible``)."""
-    min_value = min_value or divisor
-    rounded = max(min_value, int(value + divisor / 2) // divisor * divisor)
-    if rounded < round_limit * value:
-        rounded += divisor
-    return rounded
+from .arch import make_divisible, se_channels  # noqa: F401  (make_divisible: public here too)
 
 
 def hard_sigmoid(x):
@@ -108,9 +100,7 @@ class SqueezeExcite(nn.Module):
         self.act1 = build_activation_layer(act_cfg)
         self.conv_expand = nn.Conv2d(reduced, channels, 1, bias=True)
 
-    @staticmethod
-    def reduced_channels(channels, se_ratio=0.25):
-        return make_divisible(channels * se_ratio, 4)
+    reduced_channels = staticmethod(se_channels)
 
     def forward(self, x):
         gate = x.mean((2, 3), keepdim=True)

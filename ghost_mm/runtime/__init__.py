@@ -4,6 +4,7 @@ imports torch, mmcv, mmengine, mmdet or mmseg (tests/test_deploy_runtime.py
 runs it with those imports blocked)."""
 from .artifact import ArtifactError, read_meta
 from .infer import infer_images
-from .predictor import DeployedModel, Detections
+from .predictor import BadImage, DeployedModel, Detections, Prediction
 
-__all__ = ['ArtifactError', 'DeployedModel', 'Detections', 'infer_images', 'read_meta']
+__all__ = ['ArtifactError', 'BadImage', 'DeployedModel', 'Detections', 'Prediction', 'infer_images',
+           'read_meta']

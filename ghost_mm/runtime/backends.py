@@ -2,7 +2,9 @@
 
 Each is imported only when an artifact made for it is opened.
 """
+import collections
 import importlib
+import itertools
 import os.path as osp
 import threading
 
@@ -20,79 +22,175 @@ def _runtime(folder, backend):
                             f'({err}): pip install {PACKAGES[backend]}') from err
 
 
+MODES = ('latency', 'throughput')
+
+
 class OnnxRuntimeNetwork:
-    def __init__(self, folder, threads=None):
+    """onnxruntime sessions (each safe to run from many threads at once).
+
+    ``latency`` mode: one session with all the threads. ``throughput`` mode:
+    ``workers`` sessions with ``threads // workers`` threads each, the calls
+    handed out in turn, so that calls in flight run side by side on their own
+    threads (concurrent runs of one session share its one intra-op pool)."""
+
+    def __init__(self, folder, threads=None, mode='latency', workers=2):
         ort = _runtime(folder, 'onnxruntime')
+        self.workers = workers if mode == 'throughput' else 1
         options = ort.SessionOptions()
         if threads:
-            options.intra_op_num_threads = threads
+            options.intra_op_num_threads = max(1, threads // self.workers)
             options.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(osp.join(folder, model_file('onnxruntime')),
-                                            options, providers=['CPUExecutionProvider'])
-        self.input_name = self.session.get_inputs()[0].name
-        self.output_names = [o.name for o in self.session.get_outputs()]
+        path = osp.join(folder, model_file('onnxruntime'))
+        self.sessions = [ort.InferenceSession(path, options, providers=['CPUExecutionProvider'])
+                         for _ in range(self.workers)]
+        self._turn = itertools.count()  # next() is atomic: no lock needed
+        self.input_name = self.sessions[0].get_inputs()[0].name
+        self.output_names = [o.name for o in self.sessions[0].get_outputs()]
 
     def __call__(self, batch):
-        return dict(zip(self.output_names, self.session.run(None, {self.input_name: batch})))
+        session = self.sessions[next(self._turn) % len(self.sessions)]
+        return dict(zip(self.output_names, session.run(None, {self.input_name: batch})))
+
+
+class _Compiled:
+    """A compiled network and its idle infer requests."""
+
+    def __init__(self, compiled):
+        self.compiled, self.idle = compiled, []
 
 
 class OpenVINONetwork:
-    """OpenVINO compiles a network for each input size it meets (at most
-    ``max_shapes``, least recently used dropped): static shapes run ~1.6x
-    faster than one dynamic-shape compile on GhostNet at 800x1344
-    (docs/deploy.md); a new size costs one compile (~0.2-1 s).
+    """An OpenVINO network for inputs of any size.
+
+    A static-shape compile runs fastest, but costs ~0.2-1 s per size, which a
+    folder of photos of many sizes paid per image. So one network compiled
+    with dynamic height and width (when the model is opened) runs any size at
+    once; a size met ``static_after`` times gets its own static compile, made
+    by the call that asks for it outside the lock (other calls of that size
+    keep running on the dynamic network meanwhile). At most ``max_shapes``
+    static networks are kept; when full, a size replaces the least used one
+    only if it has been met more often (so sizes that recur in turn do not
+    evict each other over and over). ``new_shapes='compile'``: every new size
+    compiled at once, the least recently used dropped (the former way, with
+    ``max_shapes=4``). Measured in
+    ``tools/benchmark.py --serving`` (docs/serving.md).
 
     Safe to call from many threads at once: an OpenVINO infer request runs
-    one inference at a time, so each call takes an idle request of the
+    one inference at a time, so each call takes an idle request of its
     compiled network (or creates one) and gives it back afterwards; ``infer``
     returns copies of the outputs (``share_outputs=False``), which stay valid
-    when the request is reused. Only the bookkeeping (and a compile of a new
-    size) holds the lock, not the inference."""
+    when the request is reused. Only that bookkeeping holds the lock.
 
-    def __init__(self, folder, threads=None, precision='f32', max_shapes=4):
+    ``throughput`` mode compiles with OpenVINO's THROUGHPUT hint (the threads
+    split into streams, several inferences at once); ``workers`` is then the
+    number of requests the compiled network says keep it busy."""
+
+    NEW_SHAPES = ('dynamic', 'compile')
+
+    def __init__(self, folder, threads=None, precision='f32', mode='latency', max_shapes=16,
+                 new_shapes='dynamic', static_after=2):
         self.ov = _runtime(folder, 'openvino')
         if precision not in OPENVINO_PRECISIONS:
             raise ValueError(f'OpenVINO precision {precision!r}: use one of {OPENVINO_PRECISIONS}')
-        self.config = {'INFERENCE_PRECISION_HINT': precision, 'PERFORMANCE_HINT': 'LATENCY'}
+        if new_shapes not in self.NEW_SHAPES:
+            raise ValueError(f'new_shapes {new_shapes!r}: use one of {self.NEW_SHAPES}')
+        if max_shapes < 1 or static_after < 1:
+            raise ValueError(f'max_shapes ({max_shapes}) and static_after ({static_after}) '
+                             'must be 1 or more')
+        self.config = {'INFERENCE_PRECISION_HINT': precision,
+                       'PERFORMANCE_HINT': 'THROUGHPUT' if mode == 'throughput' else 'LATENCY'}
         if threads:
             self.config['INFERENCE_NUM_THREADS'] = threads
         self.core = self.ov.Core()
         self.model = self.core.read_model(osp.join(folder, model_file('openvino')))
+        self.new_shapes, self.static_after = new_shapes, static_after
         self.max_shapes = max_shapes
-        self.compiled = {}  # input shape -> (compiled model, idle requests), oldest first
+        self.static = {}  # input shape -> _Compiled, least recently used first
+        self.seen = collections.Counter()  # times each size was met (bounded below)
+        self.compiling = set()
         self._lock = threading.Lock()
+        self.dynamic = _Compiled(self._compile(None)) if new_shapes == 'dynamic' else None
+        probe = self.dynamic.compiled if self.dynamic else None
+        self.workers = 1 if mode == 'latency' else \
+            int((probe or self.core.compile_model(self.model, 'CPU', self.config))
+                .get_property('OPTIMAL_NUMBER_OF_INFER_REQUESTS'))
+
+    def _compile(self, shape):
+        """The network compiled for ``shape`` (None: any height and width)."""
+        model = self.model.clone()
+        dims = list(model.input(0).get_partial_shape())
+        dims[2:] = [-1, -1] if shape is None else list(shape[2:])
+        model.reshape({0: self.ov.PartialShape(dims)})
+        return self.core.compile_model(model, 'CPU', self.config)
+
+    def _route(self, shape):
+        """Under the lock: (the network to run ``shape`` on, whether this call
+        must compile ``shape`` first)."""
+        self.seen[shape] += 1  # compiled sizes too: how often, not only how often before
+        if len(self.seen) > 256 * self.max_shapes:  # sizes met long ago: forget them
+            self.seen = collections.Counter({k: v for k, v in self.seen.items()
+                                             if k in self.static or k == shape})
+        if shape in self.static:
+            self.static[shape] = self.static.pop(shape)  # most recently used last
+            return self.static[shape], False
+        if shape in self.compiling and self.dynamic is not None:
+            return self.dynamic, False
+        due = self.new_shapes == 'compile' or self.seen[shape] >= self.static_after
+        if due and (len(self.static) < self.max_shapes or self.new_shapes == 'compile' or
+                    self.seen[shape] > min(self.seen[k] for k in self.static)):
+            self.compiling.add(shape)
+            return None, True
+        return self.dynamic, False
+
+    def _admit(self, shape, compiled):
+        """Under the lock: keep a new static network, evicting if full (the
+        least recently used in 'compile' mode, else the least often met)."""
+        self.compiling.discard(shape)
+        if shape in self.static:  # another call compiled it meanwhile ('compile' mode)
+            return self.static[shape]
+        if len(self.static) >= self.max_shapes:
+            victim = next(iter(self.static)) if self.new_shapes == 'compile' else \
+                min(self.static, key=lambda k: self.seen[k])
+            del self.static[victim]
+        self.static[shape] = _Compiled(compiled)
+        return self.static[shape]
 
     def _take_request(self, shape):
         with self._lock:
-            if shape in self.compiled:
-                self.compiled[shape] = self.compiled.pop(shape)  # most recently used last
-            else:
-                if len(self.compiled) >= self.max_shapes:
-                    self.compiled.pop(next(iter(self.compiled)))
-                model = self.model.clone()
-                model.reshape({0: self.ov.PartialShape(list(shape))})
-                self.compiled[shape] = (self.core.compile_model(model, 'CPU', self.config), [])
-            compiled, idle = self.compiled[shape]
-            request = idle.pop() if idle else compiled.create_infer_request()
-        return compiled, idle, request
+            network, compile_first = self._route(shape)
+        if compile_first:
+            try:
+                compiled = self._compile(shape)  # outside the lock: the others go on
+            except Exception:
+                with self._lock:
+                    self.compiling.discard(shape)
+                raise
+            with self._lock:
+                network = self._admit(shape, compiled)
+        with self._lock:
+            request = network.idle.pop() if network.idle else \
+                network.compiled.create_infer_request()
+        return network, request
 
     def __call__(self, batch):
-        compiled, idle, request = self._take_request(batch.shape)
+        network, request = self._take_request(tuple(batch.shape))
         try:
             # copies, not views of the buffers the request's next inference overwrites
             results = request.infer({0: batch}, share_outputs=False)
-            return {out.get_any_name(): results[out] for out in compiled.outputs}
+            return {out.get_any_name(): results[out] for out in network.compiled.outputs}
         finally:
             with self._lock:
-                idle.append(request)
+                network.idle.append(request)
 
 
-def open_network(folder, backend, threads=None, precision='f32'):
+def open_network(folder, backend, threads=None, precision='f32', mode='latency'):
+    if mode not in MODES:
+        raise ValueError(f'mode {mode!r}: use one of {MODES}')
     if backend == 'onnxruntime':
         if precision != 'f32':
             raise ValueError('onnxruntime runs the file in the precision it was exported in; '
                              f'precision {precision!r} is for OpenVINO')
-        return OnnxRuntimeNetwork(folder, threads)
+        return OnnxRuntimeNetwork(folder, threads, mode)
     if backend == 'openvino':
-        return OpenVINONetwork(folder, threads, precision)
+        return OpenVINONetwork(folder, threads, precision, mode=mode)
     raise ArtifactError(f'backend {backend!r} is not supported')

@@ -7,7 +7,6 @@ import os.path as osp
 import cv2
 
 from .predictor import DeployedModel
-from .preprocess import read_image
 from .results import (coco_bbox_map, coco_results, detections_to_json, draw_detections,
                       draw_label_map, mean_iou)
 
@@ -54,13 +53,29 @@ def _ground_truth_maps(gt_dir, images, dataset):
     return pairs
 
 
+def _write_json(path, content):
+    """``content`` to ``path`` whole or not at all (a stopped run leaves no half file)."""
+    try:
+        with open(path + '.tmp', 'w') as f:
+            json.dump(content, f)
+        os.replace(path + '.tmp', path)
+    finally:
+        if os.path.exists(path + '.tmp'):
+            os.remove(path + '.tmp')
+
+
 def infer_images(artifact, inputs, out_dir, ann_file=None, gt_dir=None, score_thr=0.3,
-                 threads=None, precision='f32', log=print):
+                 threads=None, precision='f32', log=print, mode='throughput', skip_bad=True):
     """Predict every image of ``inputs`` with the artifact; write a picture
     per image and the predictions into ``out_dir``; with ``ann_file``
     (detection) also ``results.bbox.json`` and bbox mAP, with ``gt_dir``
-    (segmentation) mIoU. Returns the metrics (empty without ground truth)."""
-    model = DeployedModel(artifact, threads, precision)
+    (segmentation) mIoU. Returns the metrics (empty without ground truth).
+
+    Images go through :meth:`DeployedModel.predict_many` (several in flight;
+    ``mode`` as :class:`DeployedModel`'s). An image that cannot be read or
+    predicted is named and skipped (``skip_bad``, default) or stops the run;
+    the json and metrics then cover the images predicted."""
+    model = DeployedModel(artifact, threads, precision, mode)
     images = collect_images(inputs)
     names = [osp.basename(p) for p in images]
     if len(set(names)) != len(names):
@@ -72,10 +87,13 @@ def infer_images(artifact, inputs, out_dir, ann_file=None, gt_dir=None, score_th
         raise ValueError('--gt-dir is segmentation ground truth; a detector takes --ann-file')
     gt_maps = _ground_truth_maps(gt_dir, images, model.meta['dataset']) if gt_dir else None
     os.makedirs(out_dir, exist_ok=True)
-    per_image, pairs = {}, []
-    for path, name in zip(images, names):
-        image = read_image(path)
-        prediction = model.predict(image)
+    per_image, pairs, skipped = {}, [], []
+
+    def skip(path, err):
+        skipped.append(path)
+        log(f'skipped: {err}')  # the message names the file
+    for path, image, prediction in model.predict_many(images, on_error=skip if skip_bad else None):
+        name = osp.basename(path)
         if model.task == 'detection':
             per_image[name] = prediction
             picture = draw_detections(image, prediction, model.classes, score_thr)
@@ -88,16 +106,19 @@ def infer_images(artifact, inputs, out_dir, ann_file=None, gt_dir=None, score_th
             if gt_maps:
                 pairs.append((prediction, cv2.imread(gt_maps[path], cv2.IMREAD_UNCHANGED)))
         cv2.imwrite(osp.join(out_dir, name), picture)  # the input's name and format
-    log(f'{len(images)} image(s) -> {out_dir}')
+    if len(skipped) == len(images):
+        raise ValueError(f'none of the {len(images)} image(s) could be read (first: '
+                         f'{skipped[0]}); nothing was predicted')
+    log(f'{len(images) - len(skipped)} image(s) -> {out_dir}'
+        + (f' ({len(skipped)} skipped: {", ".join(map(osp.basename, skipped))})'
+           if skipped else ''))
     if model.task == 'detection':
-        with open(osp.join(out_dir, 'detections.json'), 'w') as f:
-            json.dump({name: detections_to_json(d, model.classes) for name, d in per_image.items()},
-                      f)
+        _write_json(osp.join(out_dir, 'detections.json'),
+                    {name: detections_to_json(d, model.classes) for name, d in per_image.items()})
         if not ann_file:
             return {}
         results, image_ids = coco_results(per_image, ann_file, model.classes)
-        with open(osp.join(out_dir, 'results.bbox.json'), 'w') as f:
-            json.dump(results, f)
+        _write_json(osp.join(out_dir, 'results.bbox.json'), results)
         table, metrics = coco_bbox_map(ann_file, results, image_ids)
         log(table + f'bbox mAP {metrics["coco/bbox_mAP"]:.3f} over {len(image_ids)} image(s)')
         return metrics

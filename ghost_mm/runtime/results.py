@@ -2,7 +2,6 @@
 (pycocotools) and mIoU, all with numpy and OpenCV."""
 import contextlib
 import io
-import json
 
 import cv2
 import numpy as np

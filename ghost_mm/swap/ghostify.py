@@ -25,13 +25,16 @@ from typing import NamedTuple
 import torch.nn as nn
 from mmengine.config import Config
 
-from .complexity import part_costs
-from .export.tensor_graph import load_model
-from .models.ghost_conv import GhostConv
-from .models.ghost_resnet import ghost_conv_cfg
-from .models.layers import check_ghost_args
-from .registry import scope_models
-from .swap import _is_packaged, _loss_check, _render, first_line, loadable_name
+from ..complexity import part_costs
+from ..export.tensor_graph import load_model
+from ..models.ghost_conv import GhostConv
+from ..models.ghost_resnet import ghost_conv_cfg
+from ..models.layers import check_ghost_args
+from ..registry import scope_models
+from .check import _loss_check
+from .errors import first_line
+from .render import _render
+from .source import _is_packaged, loadable_name
 
 PARTS = ('backbone', 'neck', 'head')
 DEFAULT_SHAPE = dict(mmdet=(800, 1333), mmseg=(512, 1024))
@@ -134,6 +137,43 @@ def ordinary_convs(model, keys_of_part):
     return left
 
 
+def _part_diffs(src, model_cfg, parts, registry, conv_cfg):
+    """(``model`` diff giving ``parts`` GhostConv, ``{part: its model keys}``);
+    :class:`GhostifyError` when a part is missing or takes no ``conv_cfg``."""
+    model_diff, keys_of_part = {}, {}
+    for part in dict.fromkeys(parts):
+        keys = part_keys(model_cfg, part)
+        if not keys:
+            raise GhostifyError(f'{src}: the model has no {part}')
+        touched = []
+        for key in keys:
+            diff = _conv_cfg_diff(model_cfg[key], registry, conv_cfg, f'model.{key}', touched)
+            if diff:
+                model_diff[key] = diff
+        if not touched:
+            types = ', '.join(f'{k}: {_type_name(model_cfg[k])}' for k in keys)
+            raise GhostifyError(f'{src}: the {part} ({types}) does not build its convs '
+                                f'through conv_cfg, so GhostConv cannot be put there; '
+                                f'nothing was written')
+        keys_of_part[part] = keys
+    return model_diff, keys_of_part
+
+
+def _ghostify_notes(after, keys_of_part, model_diff):
+    """The header's notes: convs left ordinary in ``after`` (the ghosted
+    model), and GhostResNet's weights."""
+    notes = [f'{part}: left ordinary (built as nn.Conv2d, not through conv_cfg, or a '
+             f'plain stem by design): {", ".join(names)}'
+             for part, names in ordinary_convs(after, keys_of_part).items() if names]
+    if (model_diff.get('backbone') or {}).get('type') == 'GhostResNet':
+        notes.append('backbone: GhostResNet starts from random init (init_cfg=None: ResNet\'s '
+                     'ImageNet weights do not fit Ghost convs); train its ImageNet weights with '
+                     'configs/imagenet/ghost-resnet50-s2_8xb32_in1k.py and point init_cfg at them '
+                     '(prefix=\'backbone.\'), or train from scratch with frozen_stages=-1, '
+                     'norm_eval=False')
+    return notes
+
+
 def ghostify(src, parts=('neck', 'head'), ratio=2, dw_size=3, shape=None, base=None):
     """``src`` with GhostConv in ``parts`` (of ``backbone``, ``neck``, ``head``).
 
@@ -158,22 +198,7 @@ def ghostify(src, parts=('neck', 'head'), ratio=2, dw_size=3, shape=None, base=N
     scope = source.get('default_scope', 'mmdet')
     registry = scope_models(scope)
     conv_cfg = ghost_conv_cfg(ratio, dw_size)
-    model_diff, keys_of_part = {}, {}
-    for part in dict.fromkeys(parts):
-        keys = part_keys(model_cfg, part)
-        if not keys:
-            raise GhostifyError(f'{src}: the model has no {part}')
-        touched = []
-        for key in keys:
-            diff = _conv_cfg_diff(model_cfg[key], registry, conv_cfg, f'model.{key}', touched)
-            if diff:
-                model_diff[key] = diff
-        if not touched:
-            types = ', '.join(f'{k}: {_type_name(model_cfg[k])}' for k in keys)
-            raise GhostifyError(f'{src}: the {part} ({types}) does not build its convs '
-                                f'through conv_cfg, so GhostConv cannot be put there; '
-                                f'nothing was written')
-        keys_of_part[part] = keys
+    model_diff, keys_of_part = _part_diffs(src, model_cfg, parts, registry, conv_cfg)
     diff = _with_imports(source, model_diff)
     cfg = Config.fromstring(_render(loadable_name(src), diff, []), '.py')
     try:
@@ -186,15 +211,7 @@ def ghostify(src, parts=('neck', 'head'), ratio=2, dw_size=3, shape=None, base=N
     old, new = part_costs(before, keys_of_part, shape), part_costs(after, keys_of_part, shape)
     costs = {part: (old[part][0], new[part][0], old[part][1], new[part][1])
              for part in keys_of_part}
-    notes = [f'{part}: left ordinary (built as nn.Conv2d, not through conv_cfg, or a '
-             f'plain stem by design): {", ".join(names)}'
-             for part, names in ordinary_convs(after, keys_of_part).items() if names]
-    if (model_diff.get('backbone') or {}).get('type') == 'GhostResNet':
-        notes.append('backbone: GhostResNet starts from random init (init_cfg=None: ResNet\'s '
-                     'ImageNet weights do not fit Ghost convs); train its ImageNet weights with '
-                     'configs/imagenet/ghost-resnet50-s2_8xb32_in1k.py and point init_cfg at them '
-                     '(prefix=\'backbone.\'), or train from scratch with frozen_stages=-1, '
-                     'norm_eval=False')
+    notes = _ghostify_notes(after, keys_of_part, model_diff)
     header = [f'{src} with Ghost modules (GhostConv, s={ratio}, d={dw_size}) in the '
               f'{", ".join(keys_of_part)} (written by tools/ghostify.py).',
               f'Params and FLOPs (conv+linear multiply-adds) at {shape[0]}x{shape[1]}, '

@@ -108,8 +108,8 @@ def train_step_and_predict(cfg, backbone='GhostNet'):
     from mmengine.logging import MMLogger
     from mmengine.model import revert_sync_batchnorm
     from mmengine.optim import OptimWrapper
-    from .registry import scope_models
-    from .swap import runner_message_hub
+    from ..registry import scope_models
+    from .check import runner_message_hub
     registry = scope_models(cfg.default_scope)
     runner_message_hub(cfg)  # YOLOX/TOOD read the iteration/epoch: a fresh hub
     data = demo_batch(cfg)
@@ -147,7 +147,8 @@ def train_step_and_predict(cfg, backbone='GhostNet'):
 def try_one(name):
     """(outcome, detail) of swapping and training config ``name``, in this process."""
     import warnings
-    from .swap import SwapError, first_line, swap_backbone
+    from .entry import swap_backbone
+    from .errors import SwapError, first_line
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter('always')
@@ -166,7 +167,7 @@ def try_one(name):
         swapped = f'{type(err).__name__}: {first_line(err)}'
     try:  # does the original config pass the same check here?
         from mmengine.config import Config
-        from .swap import loadable_name
+        from .source import loadable_name
         train_step_and_predict(Config.fromstring(f'_base_ = {loadable_name(name)!r}\n', '.py'),
                                backbone=None)
     except Exception as original:
@@ -179,7 +180,7 @@ def try_one(name):
 def _in_subprocess(name, timeout):
     start = time.time()
     code = ('import json, sys, torch; torch.set_num_threads(1); import ghost_mm; '
-            'from ghost_mm.swap_sweep import try_one; '
+            'from ghost_mm.swap.sweep import try_one; '
             f'print("SWEEP-RESULT " + json.dumps(try_one({name!r})))')
     try:
         done = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
@@ -240,7 +241,7 @@ def render_markdown(rows, counts):
     lines = ['# The swap tool over every mmdet / mmseg config family', '',
              f'`tools/swap_sweep.py` (mmdet {version("mmdet")}, mmsegmentation '
              f'{version("mmsegmentation")}): one representative config per family '
-             '(config folder; rule in `ghost_mm/swap_sweep.py`), each swapped to GhostNet '
+             '(config folder; rule in `ghost_mm/swap/sweep.py`), each swapped to GhostNet '
              '1.0x, given one SGD step and run in inference on a tiny batch, in its own '
              'process. ' + ', '.join(f'**{n} {k}**' for k, n in sorted(counts.items())) + '.',
              '', '| scope | family | config | outcome | why / note | s |', '|---|---|---|---|---|---|']

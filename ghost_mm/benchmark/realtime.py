@@ -1,0 +1,128 @@
+"""The real-time configs (SSDLite, RTMDet-tiny, YOLOX-tiny, LR-ASPP) beside
+their toolbox's default-backbone versions, image array in, boxes / label map
+out; the untrained models and image-in-result-out callables they share with
+the ghost-everywhere rows."""
+import functools
+import os
+import statistics
+
+import torch
+
+from .detectors import predictor
+from .paths import CALIBRATION, ROOT
+from .timing import latencies
+
+REALTIME = [  # (title, input H x W, ours, the toolbox's own version with its default backbone)
+    ('SSDLite 320x320', (320, 320), ['configs/ssdlite_ghostnet-1.3x_coco-320.py',
+                                     'configs/ssdlite_ghostnet-1.0x_coco-320.py'],
+     'mmdet::ssd/ssdlite_mobilenetv2-scratch_8xb24-600e_coco.py'),
+    ('RTMDet-tiny 640x640', (640, 640), ['configs/rtmdet-tiny_ghostnet_coco.py'],
+     'mmdet::rtmdet/rtmdet_tiny_8xb32-300e_coco.py'),
+    ('YOLOX-tiny 416x416', (416, 416), ['configs/yolox-tiny_ghostnet_coco.py'],
+     'mmdet::yolox/yolox_tiny_8xb8-300e_coco.py'),
+    ('LR-ASPP 1024x2048', (1024, 2048), ['configs/lraspp_ghostnet_cityscapes.py'],
+     'mmseg::mobilenet_v3/mobilenet-v3-d8_lraspp_4xb4-320k_cityscapes-512x1024.py'),
+]
+REALTIME_IMAGE = os.path.join(CALIBRATION, '000000000802.jpg')
+DEFAULT, DEPLOY_FORM = ' (toolbox default)', ', deploy form'
+
+
+def untrained(config):
+    """``config``'s model, untrained (no checkpoint, no ImageNet weights),
+    ready for mmdet's/mmseg's inference API; SyncBN reverted for one CPU."""
+    from mmengine.config import Config
+    from mmengine.model import revert_sync_batchnorm
+
+    from ghost_mm.export import load_model
+    cfg = Config.fromstring(f'_base_ = {config!r}\n', '.py')
+    cfg.model.backbone.pop('init_cfg', None)
+    cfg.model.pop('pretrained', None)
+    if cfg.model.get('bbox_head', {}).get('type') == 'SSDHead':
+        cfg.model.bbox_head.type = 'SSDHeadFixed'  # mmdet 3.3's cannot predict
+    cfg.custom_imports = dict(imports=['ghost_mm'])  # for the anchors' SSDHeadFixed
+    model = revert_sync_batchnorm(load_model(cfg)).eval()
+    model.cfg = cfg
+    if cfg.default_scope == 'mmdet':
+        model.dataset_meta = {'classes': tuple(range(cfg.model.bbox_head.num_classes))}
+    return model
+
+
+def image_in_result_out(model, image):
+    if model.cfg.default_scope == 'mmseg':
+        from mmseg.apis import inference_model
+        return lambda _: inference_model(model, image)
+    from mmdet.apis import inference_detector
+    return lambda _: inference_detector(model, image)
+
+
+def _deployed(config):
+    from ghost_mm.deploy import to_deploy
+    model = untrained(config)
+    deployed = to_deploy(model)
+    deployed.cfg, deployed.dataset_meta = model.cfg, getattr(model, 'dataset_meta', None)
+    return deployed
+
+
+REALTIME_RUNTIMES = {  # row suffix -> (backend, OpenVINO precision)
+    ', onnxruntime fp32': ('onnxruntime', 'f32'),
+    ', OpenVINO bf16': ('openvino', 'bf16'),
+}
+
+
+def _realtime_runtime_models(name, config, model, image, workdir):
+    """The deployed artifact (tools/deploy.py's) of the untrained ``model`` on
+    each runtime of REALTIME_RUNTIMES; configs it cannot export are said so."""
+    from ghost_mm.export.deployable import ExportError, export_deployable
+    checkpoint = os.path.join(workdir, f'{name}.pth')
+    torch.save({'state_dict': model.state_dict()}, checkpoint)
+    rows = {}
+    for suffix, (backend, precision) in REALTIME_RUNTIMES.items():
+        artifact = os.path.join(workdir, f'{name}-{backend}')
+        if not os.path.isdir(artifact):
+            try:
+                export_deployable(config, checkpoint, artifact, backend,
+                                  cfg_options={'model.backbone.init_cfg': None},
+                                  log=lambda *_: None)
+            except ExportError as e:
+                print(f'{name}: no {backend} rows: {e}')
+                return {}
+        rows[name + suffix] = (functools.partial(predictor, artifact, precision, image), False)
+    return rows
+
+
+def realtime_rows(rounds, workdir, image_path=REALTIME_IMAGE, only=None):
+    """Each real-time config and its toolbox's default-backbone version, the
+    whole network from an image array to boxes / label map (the config's test
+    pipeline: resize, normalise, network, decoding, NMS or argmax), untrained
+    weights, eager; ours also in ghost_mm's deploy form. Params and FLOPs of
+    the network (deploy form, at the config's size)."""
+    import cv2
+    from ghost_mm.complexity import model_report
+    image = cv2.imread(image_path)
+    tables = {}
+    for title, size, ours, anchor in REALTIME:
+        if only and not any(word.lower() in title.lower() for word in only):
+            continue
+        configs = {os.path.basename(c)[:-3]: os.path.join(ROOT, c) for c in ours}
+        configs[anchor.split('/')[-1][:-3] + DEFAULT] = anchor
+        models, counts = {}, {}
+        for name, config in configs.items():
+            models[name] = (functools.partial(
+                lambda c: image_in_result_out(untrained(c), image), config), False)
+            if not name.endswith(DEFAULT):
+                models[f'{name}{DEPLOY_FORM}'] = (functools.partial(
+                    lambda c: image_in_result_out(_deployed(c), image), config), False)
+            model = untrained(config)
+            _, params, flops, _ = model_report(model.cfg, size)
+            counts[name] = (params, flops)
+            if not name.endswith(DEFAULT):
+                models.update(_realtime_runtime_models(name, config, model, image, workdir))
+        times = latencies(models, (8, 8), rounds)
+        rows = {}
+        for name, ts in times.items():
+            params, flops = counts[next(n for n in counts if name.startswith(n))]
+            rows[name] = dict(min_ms=min(ts) * 1e3, median_ms=statistics.median(ts) * 1e3,
+                              params_m=params / 1e6, gflops=flops / 1e9)
+        tables[title] = rows
+    return tables
+

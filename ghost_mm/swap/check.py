@@ -1,0 +1,112 @@
+"""Checking the swapped config by a loss pass: the model is built (no
+weights) and its training losses computed on a tiny batch, so that a config
+with a part that still expects the old backbone is refused; when the check
+cannot tell, the swap stands with a note saying why."""
+import copy
+import re
+import uuid
+import warnings
+
+import torch
+from mmengine.logging import MessageHub
+from mmengine.model import revert_sync_batchnorm
+
+from .errors import SwapError, first_line
+
+CHECK_SIZE = dict(mmdet=320, mmseg=512)  # SSD needs ~300 px, LR-ASPP pools 49x49 at stride 8
+
+
+def _demo_batch(cfg, size):
+    """Two blank images with one box (and mask, for models with a mask
+    head) or an all-background label map each: enough to run every loss."""
+    if cfg.default_scope == 'mmdet':
+        from mmdet.testing import demo_mm_inputs
+        return demo_mm_inputs(batch_size=2, image_shapes=[(3, size, size)] * 2,
+                              num_items=[1, 1], num_classes=2,
+                              with_mask='mask' in str(cfg.model).lower())
+    from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
+    samples = []
+    for _ in range(2):
+        sample = SegDataSample(metainfo=dict(
+            img_shape=(size, size), ori_shape=(size, size), pad_shape=(size, size)))
+        sample.gt_sem_seg = PixelData(data=torch.zeros(1, size, size, dtype=torch.long))
+        samples.append(sample)
+    return dict(inputs=[torch.zeros(3, size, size, dtype=torch.uint8)] * 2,
+                data_samples=samples)
+
+
+def runner_message_hub(cfg):
+    """A fresh MessageHub holding what the Runner's loops set before the
+    first step (heads such as TOOD's read the epoch, YOLOX's the iteration),
+    made the current instance: the check does not depend on, or leak into,
+    state left by whatever ran before in the process."""
+    hub = MessageHub.get_instance(f'ghost_mm-swap-check-{uuid.uuid4().hex}')
+    train_cfg = cfg.get('train_cfg') or {}
+    for key, value in (('epoch', 0), ('iter', 0), ('max_epochs', train_cfg.get('max_epochs')),
+                       ('max_iters', train_cfg.get('max_iters'))):
+        if value is not None:
+            hub.update_info(key, value)
+    return hub
+
+
+# import names whose pip package is named otherwise
+PIP_NAMES = {'sklearn': 'scikit-learn', 'cv2': 'opencv-python', 'PIL': 'Pillow',
+             'skimage': 'scikit-image'}
+
+
+def _loss_check(model_cfg, registry, cfg):
+    """Build ``model_cfg`` (no weights) and compute its training losses on a tiny batch."""
+    model_cfg = copy.deepcopy(model_cfg)
+    model_cfg['backbone'].pop('init_cfg', None)
+    model_cfg.pop('pretrained', None)
+    data = _demo_batch(cfg, CHECK_SIZE[cfg.default_scope])
+    runner_message_hub(cfg)
+    model = revert_sync_batchnorm(registry.build(model_cfg))
+    with torch.no_grad():
+        data = model.data_preprocessor(data, True)
+        model(**data, mode='loss')
+
+
+def _missing_package(error):
+    """The package an error says is not installed (mmdet's PAA raises
+    ImportError, BoxInst a RuntimeError saying "pip install ..."), or None."""
+    named = re.search(r'pip install ([A-Za-z][\w-]*(?:\.[\w-]+)*)', str(error))
+    if isinstance(error, ImportError):
+        return (error.name or (named.group(1) if named else str(error))).split('.')[0]
+    if named and 'not installed' in str(error):
+        return named.group(1)
+    return None
+
+
+def _check_runs(cfg, registry, src, original_model):
+    """Build the swapped model and compute its training losses on a tiny
+    batch, so that a config with a part that still expects the old backbone
+    (e.g. mmseg's JPU hands backbone outputs on to the heads) is refused.
+    When the check cannot tell (an optional package is missing, or the
+    original config does not run here either, e.g. a CUDA-only op), the swap
+    stands and a note says so; returns that note, else None."""
+    try:
+        _loss_check(cfg.model, registry, cfg)
+        return None
+    except Exception as e:
+        error = e
+    package = _missing_package(error)
+    if package:
+        note = (f'NOT CHECKED: the model needs the package {package!r}, which is not '
+                f'installed (pip install {PIP_NAMES.get(package, package)}); the swapped '
+                f'config was written without its loss check')
+    else:
+        try:
+            _loss_check(original_model, registry, cfg)
+        except Exception as original:  # not the swap's doing
+            note = (f'NOT CHECKED: the original config does not run here either '
+                    f'({type(original).__name__}: {first_line(original)}); the swapped '
+                    f'config was written without its loss check')
+        else:
+            raise SwapError(f'{src}: with GhostNet in place the model does not run '
+                            f'({type(error).__name__}: {first_line(error)}); the original '
+                            f'backbone runs, so some part of it still expects the old '
+                            f'backbone') from error
+    warnings.warn(f'{src}: {note}')
+    return note
