@@ -50,3 +50,47 @@ def test_documented_checkpoints_match_the_quick_starts():
                  for d, c in work_dirs.items()}
     stale = [(doc, d, n, max_iters[d]) for doc, d, n in named if n != max_iters[d]]
     assert not stale, f'(document, work dir, named iteration, trained iterations): {stale}'
+
+
+def _commands():
+    """(document, command line) of every tools/X.py command in the README's
+    and docs' code blocks and inline code, and in the Makefile's recipes
+    (continuation lines joined)."""
+    found = []
+    documents = [os.path.join(REPO, 'README.md'), os.path.join(REPO, 'Makefile'),
+                 *glob.glob(os.path.join(REPO, 'docs', '*.md'))]
+    for path in documents:
+        with open(path) as f:
+            text = f.read().replace('\\\n', ' ')
+        if path.endswith('.md'):
+            blocks = re.findall(r'```(?:bash|sh)?\n(.*?)```', text, flags=re.S)
+            lines = [line for block in blocks for line in block.splitlines()]
+            lines += re.findall(r'`([^`\n]*tools/\w+\.py[^`\n]*)`', text)
+        else:
+            lines = text.splitlines()
+        for line in lines:
+            line = line.split('#')[0]
+            if re.search(r'tools/\w+\.py', line):
+                found.append((os.path.relpath(path, REPO), line.strip()))
+    return found
+
+
+def test_documented_commands_name_real_tools_and_flags():
+    import subprocess
+    import sys
+    commands = _commands()
+    assert len(commands) > 30, 'fewer commands than the docs hold (pattern changed?)'
+    helps, problems = {}, []
+    for document, line in commands:
+        for tool, rest in re.findall(r'tools/(\w+)\.py((?:\s+[^\s;|&]+)*)', line):
+            path = os.path.join(REPO, 'tools', f'{tool}.py')
+            if not os.path.isfile(path):
+                problems.append(f'{document}: tools/{tool}.py does not exist: {line}')
+                continue
+            if tool not in helps:
+                helps[tool] = subprocess.run([sys.executable, path, '--help'], cwd=REPO,
+                                             capture_output=True, text=True).stdout
+            for flag in re.findall(r'(?<![\w-])(--[a-z][\w-]*)', rest):
+                if not re.search(rf'{re.escape(flag)}\b', helps[tool]):
+                    problems.append(f'{document}: tools/{tool}.py has no {flag}: {line}')
+    assert not problems, '\n'.join(problems)
