@@ -23,17 +23,9 @@ def _load_image(path):
     return image
 
 
-def draw_predictions(config, checkpoint, images, out_dir, score_thr=0.3, device='cpu',
-                     log=print):
-    """Run the model of ``config`` + ``checkpoint`` on ``images`` and write
-    one picture per image into ``out_dir``, named as the input (its file name
-    and format, so that ``a.jpg`` and ``a.png`` do not overwrite each other);
-    says which images got no box scoring ``score_thr``. Returns the written
-    paths."""
-    names = [osp.basename(p) for p in images]
-    if len(set(names)) != len(names):
-        raise ValueError('two images share a file name, and pictures are named after the '
-                         'input files: draw them into different --out-dir folders')
+def _model_and_visualizer(config, checkpoint, device):
+    """The toolbox's model (weights from ``checkpoint``), its visualizer, its
+    inference function, and its scope (mmdet or mmseg)."""
     cfg = read_config(config)
     scope = cfg.get('default_scope', 'mmdet')
     if scope == 'mmseg':
@@ -52,6 +44,21 @@ def draw_predictions(config, checkpoint, images, out_dir, score_thr=0.3, device=
     visualizer = VISUALIZERS.build({**cfg.visualizer, 'name': f'demo-{uuid.uuid4().hex}',
                                     'vis_backends': None})
     visualizer.dataset_meta = model.dataset_meta
+    return model, visualizer, inference, scope
+
+
+def draw_predictions(config, checkpoint, images, out_dir, score_thr=0.3, device='cpu',
+                     log=print):
+    """Run the model of ``config`` + ``checkpoint`` on ``images`` and write
+    one picture per image into ``out_dir``, named as the input (its file name
+    and format, so that ``a.jpg`` and ``a.png`` do not overwrite each other);
+    says which images got no box scoring ``score_thr``. Returns the written
+    paths."""
+    names = [osp.basename(p) for p in images]
+    if len(set(names)) != len(names):
+        raise ValueError('two images share a file name, and pictures are named after the '
+                         'input files: draw them into different --out-dir folders')
+    model, visualizer, inference, scope = _model_and_visualizer(config, checkpoint, device)
     os.makedirs(out_dir, exist_ok=True)
     written = []
     for path in images:
@@ -65,3 +72,46 @@ def draw_predictions(config, checkpoint, images, out_dir, score_thr=0.3, device=
                                   draw_gt=False, show=False, out_file=out_file, **extra)
         written.append(out_file)
     return written
+
+
+def draw_video(config, checkpoint, video, out_dir, score_thr=0.3, device='cpu', log=print):
+    """As mmdet's ``demo/video_demo.py``: every frame of ``video`` through the
+    model and its visualizer, written to ``out_dir/<video's name>`` at the
+    same size and frame rate (closed cleanly on Ctrl-C). Returns its path."""
+    import cv2
+
+    from .runtime.video import FOURCC
+    if not osp.isfile(video):
+        raise FileNotFoundError(f'video not found: {video}')
+    capture = cv2.VideoCapture(video)
+    if not capture.isOpened():
+        raise ValueError(f'{video} could not be opened as a video')
+    model, visualizer, inference, scope = _model_and_visualizer(config, checkpoint, device)
+    stem, ext = osp.splitext(osp.basename(video))
+    ext = ext.lower() if ext.lower() in FOURCC else '.mp4'
+    os.makedirs(out_dir, exist_ok=True)
+    out_file = osp.join(out_dir, stem + ext)
+    size = (int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)),
+            int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT)))
+    writer = cv2.VideoWriter(out_file + '.partial' + ext, cv2.VideoWriter_fourcc(*FOURCC[ext]),
+                             capture.get(cv2.CAP_PROP_FPS) or 30.0, size)
+    extra = {} if scope == 'mmseg' else {'pred_score_thr': score_thr}
+    frames = 0
+    try:
+        while True:
+            ok, frame = capture.read()
+            if not ok:
+                break
+            visualizer.add_datasample('video', mmcv.bgr2rgb(frame),
+                                      data_sample=inference(model, frame), draw_gt=False,
+                                      show=False, **extra)
+            writer.write(mmcv.rgb2bgr(visualizer.get_image()))
+            frames += 1
+    except KeyboardInterrupt:
+        log(f'stopped after {frames} frames')
+    finally:
+        capture.release()
+        writer.release()
+        os.replace(out_file + '.partial' + ext, out_file)
+    log(f'{frames} frames -> {out_file}')
+    return out_file

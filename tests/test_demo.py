@@ -47,3 +47,31 @@ def test_deploy_demo_compares_the_artifacts_with_eager(repo_root, tmp_path, trai
         assert os.path.isfile(os.path.join(rows[name]['artifact'], 'deploy.json'))
         assert rows[name]['ms_per_image'] > 0
     assert len(messages) == 1 and all(name in messages[0] for name in rows)
+
+
+def test_demo_draws_a_video_as_mmdets_video_demo(repo_root, tmp_path, trained):
+    """tools/demo.py CLIP: each frame through mmdet's inference and visualizer,
+    written at the clip's size and frame rate."""
+    from demo import main as demo_main
+    clip = str(tmp_path / 'clip.avi')
+    writer = cv2.VideoWriter(clip, cv2.VideoWriter_fourcc(*'MJPG'), 5, (320, 240))
+    for name in sorted(os.listdir('samples/coco/train2017'))[:4]:
+        writer.write(cv2.resize(cv2.imread(f'samples/coco/train2017/{name}'), (320, 240)))
+    writer.release()
+    # the squeezed frames score lower than the photos: boxes from 0.1 are drawn
+    demo_main([RETINANET, trained(RETINANET), clip, '--out-dir', str(tmp_path / 'out'),
+               '--score-thr', '0.1'])
+    written = cv2.VideoCapture(str(tmp_path / 'out' / 'clip.avi'))
+    frames = []
+    while True:
+        ok, frame = written.read()
+        if not ok:
+            break
+        frames.append(frame)
+    assert len(frames) == 4 and frames[0].shape == (240, 320, 3)
+    assert written.get(cv2.CAP_PROP_FPS) == 5
+    original = cv2.VideoCapture(clip)
+    ok, first = original.read()
+    # boxes drawn: the written frame is not the input frame (beyond JPEG noise)
+    assert ok and np.abs(frames[0].astype(int) - first.astype(int)).max() > 100
+    assert not list((tmp_path / 'out').glob('*.partial*'))

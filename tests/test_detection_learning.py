@@ -43,9 +43,10 @@ def test_tta_tests_with_the_merged_multi_scale_and_flipped_predictions(repo_root
     checkpoint = trained(RETINANET)
     plain = run_test(RETINANET, checkpoint, work_dir=str(tmp_path / 'plain'))
     tta = run_test(RETINANET, checkpoint, work_dir=str(tmp_path / 'tta'), tta=True)
+    pipeline = load_config(RETINANET).tta_pipeline
+    pipeline[1]['transforms'][1] = [dict(type='RandomFlip', prob=0.)]  # scales only
     no_flip = run_test(RETINANET, checkpoint, work_dir=str(tmp_path / 'no-flip'), tta=True,
-                       cfg_options={'tta_pipeline.1.transforms.1': [
-                           dict(type='RandomFlip', prob=0.)]})
+                       cfg_options={'tta_pipeline': pipeline})
     print(f'bbox mAP {plain["coco/bbox_mAP"]:.3f}, with TTA {tta["coco/bbox_mAP"]:.3f}, '
           f'TTA without flip {no_flip["coco/bbox_mAP"]:.3f}')
     assert tta['coco/bbox_mAP'] >= 0.3
