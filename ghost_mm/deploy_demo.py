@@ -3,12 +3,13 @@ last step, ``tools/deploy_demo.py``): the trained detector as mmdet runs it
 (eager PyTorch, ``inference_detector``) beside its OpenVINO artifacts in fp32
 and INT8 (``tools/deploy.py``), each timed per image and scored with the same
 COCO evaluation on the same images."""
-import os
 import os.path as osp
 import statistics
 import time
 
+from .runtime.infer import collect_images
 from .runtime.predictor import Detections
+from .runtime.preprocess import read_image
 from .runtime.results import coco_bbox_map, coco_results
 
 EAGER = 'PyTorch eager (mmdet inference_detector)'
@@ -17,9 +18,8 @@ ARTIFACTS = {'OpenVINO fp32': dict(backend='openvino', int8=False),
 
 
 def _images(folder):
-    import cv2
-    names = sorted(n for n in os.listdir(folder) if n.lower().endswith(('.jpg', '.png')))
-    return {name: cv2.imread(osp.join(folder, name)) for name in names}
+    """{file name: BGR image} of the images in ``folder`` (the runtime's reader)."""
+    return {osp.basename(path): read_image(path) for path in collect_images([folder])}
 
 
 def _eager_predictor(config, checkpoint):

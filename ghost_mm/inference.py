@@ -78,40 +78,26 @@ def draw_video(config, checkpoint, video, out_dir, score_thr=0.3, device='cpu', 
     """As mmdet's ``demo/video_demo.py``: every frame of ``video`` through the
     model and its visualizer, written to ``out_dir/<video's name>`` at the
     same size and frame rate (closed cleanly on Ctrl-C). Returns its path."""
-    import cv2
-
-    from .runtime.video import FOURCC
-    if not osp.isfile(video):
-        raise FileNotFoundError(f'video not found: {video}')
-    capture = cv2.VideoCapture(video)
-    if not capture.isOpened():
-        raise ValueError(f'{video} could not be opened as a video')
+    from .runtime.video import open_video, output_path, video_writer
+    capture, fps, size = open_video(video)
     model, visualizer, inference, scope = _model_and_visualizer(config, checkpoint, device)
-    stem, ext = osp.splitext(osp.basename(video))
-    ext = ext.lower() if ext.lower() in FOURCC else '.mp4'
-    os.makedirs(out_dir, exist_ok=True)
-    out_file = osp.join(out_dir, stem + ext)
-    size = (int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)),
-            int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT)))
-    writer = cv2.VideoWriter(out_file + '.partial' + ext, cv2.VideoWriter_fourcc(*FOURCC[ext]),
-                             capture.get(cv2.CAP_PROP_FPS) or 30.0, size)
+    out_file = output_path(out_dir, osp.basename(video))
     extra = {} if scope == 'mmseg' else {'pred_score_thr': score_thr}
     frames = 0
     try:
-        while True:
-            ok, frame = capture.read()
-            if not ok:
-                break
-            visualizer.add_datasample('video', mmcv.bgr2rgb(frame),
-                                      data_sample=inference(model, frame), draw_gt=False,
-                                      show=False, **extra)
-            writer.write(mmcv.rgb2bgr(visualizer.get_image()))
-            frames += 1
+        with video_writer(out_file, fps, size) as writer:
+            while True:
+                ok, frame = capture.read()
+                if not ok:
+                    break
+                visualizer.add_datasample('video', mmcv.bgr2rgb(frame),
+                                          data_sample=inference(model, frame), draw_gt=False,
+                                          show=False, **extra)
+                writer.write(mmcv.rgb2bgr(visualizer.get_image()))
+                frames += 1
     except KeyboardInterrupt:
         log(f'stopped after {frames} frames')
     finally:
         capture.release()
-        writer.release()
-        os.replace(out_file + '.partial' + ext, out_file)
     log(f'{frames} frames -> {out_file}')
     return out_file

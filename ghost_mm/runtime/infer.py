@@ -1,6 +1,5 @@
 """Run a deployed model over images: pictures, JSON, and with ground truth
 COCO bbox mAP or mIoU (what tools/infer_deployed.py does)."""
-import json
 import os
 import os.path as osp
 
@@ -8,7 +7,7 @@ import cv2
 
 from .predictor import DeployedModel
 from .results import (coco_bbox_map, coco_results, detections_to_json, draw_detections,
-                      draw_label_map, mean_iou)
+                      draw_label_map, mean_iou, write_json)
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 
@@ -51,17 +50,6 @@ def _ground_truth_maps(gt_dir, images, dataset):
         raise FileNotFoundError(f'{gt_dir} has no ground truth for {len(missing)} image(s), '
                                 f'e.g. {missing[:3]}')
     return pairs
-
-
-def _write_json(path, content):
-    """``content`` to ``path`` whole or not at all (a stopped run leaves no half file)."""
-    try:
-        with open(path + '.tmp', 'w') as f:
-            json.dump(content, f)
-        os.replace(path + '.tmp', path)
-    finally:
-        if os.path.exists(path + '.tmp'):
-            os.remove(path + '.tmp')
 
 
 def infer_images(artifact, inputs, out_dir, ann_file=None, gt_dir=None, score_thr=0.3,
@@ -113,12 +101,12 @@ def infer_images(artifact, inputs, out_dir, ann_file=None, gt_dir=None, score_th
         + (f' ({len(skipped)} skipped: {", ".join(map(osp.basename, skipped))})'
            if skipped else ''))
     if model.task == 'detection':
-        _write_json(osp.join(out_dir, 'detections.json'),
+        write_json(osp.join(out_dir, 'detections.json'),
                     {name: detections_to_json(d, model.classes) for name, d in per_image.items()})
         if not ann_file:
             return {}
         results, image_ids = coco_results(per_image, ann_file, model.classes)
-        _write_json(osp.join(out_dir, 'results.bbox.json'), results)
+        write_json(osp.join(out_dir, 'results.bbox.json'), results)
         table, metrics = coco_bbox_map(ann_file, results, image_ids)
         log(table + f'bbox mAP {metrics["coco/bbox_mAP"]:.3f} over {len(image_ids)} image(s)')
         return metrics

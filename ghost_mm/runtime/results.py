@@ -2,6 +2,8 @@
 (pycocotools) and mIoU, all with numpy and OpenCV."""
 import contextlib
 import io
+import json
+import os
 
 import cv2
 import numpy as np
@@ -43,6 +45,17 @@ def draw_label_map(image, label_map, palette, alpha=0.5):
     canvas = image.copy()
     canvas[known] = blended[known]
     return canvas
+
+
+def write_json(path, content):
+    """``content`` to ``path`` whole or not at all (a stopped run leaves no half file)."""
+    try:
+        with open(path + '.tmp', 'w') as f:
+            json.dump(content, f)
+        os.replace(path + '.tmp', path)
+    finally:
+        if os.path.exists(path + '.tmp'):
+            os.remove(path + '.tmp')
 
 
 def detections_to_json(detections, classes):

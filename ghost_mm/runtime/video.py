@@ -3,7 +3,7 @@ size and frame rate, the measured FPS in a corner) and a per-frame json out,
 with numpy, OpenCV and the runtime only (``tools/infer_deployed.py CLIP`` or
 ``--camera N``)."""
 import collections
-import json
+import contextlib
 import os
 import os.path as osp
 import time
@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from .predictor import DeployedModel
-from .results import detections_to_json, draw_detections, draw_label_map
+from .results import detections_to_json, draw_detections, draw_label_map, write_json
 
 VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v', '.mpg', '.mpeg')
 # what VideoWriter writes for an output extension (OpenCV's own encoders)
@@ -21,6 +21,43 @@ FOURCC = {'.mp4': 'mp4v', '.avi': 'MJPG', '.mov': 'mp4v', '.mkv': 'MJPG'}
 
 def is_video(path):
     return str(path).lower().endswith(VIDEO_EXTENSIONS)
+
+
+def open_video(source):
+    """(capture, frame rate, (width, height)) of a video file or, for an int,
+    a camera; a clear error when it cannot be opened."""
+    camera = isinstance(source, int)
+    if not camera and not osp.isfile(source):
+        raise FileNotFoundError(f'video not found: {source}')
+    capture = cv2.VideoCapture(source)
+    if not capture.isOpened():
+        raise ValueError(f'{"camera " if camera else ""}{source} could not be opened as a '
+                         f'video ({", ".join(VIDEO_EXTENSIONS)}, or a camera index)')
+    size = (int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)),
+            int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT)))
+    return capture, capture.get(cv2.CAP_PROP_FPS) or 30.0, size
+
+
+def output_path(out_dir, name):
+    """``out_dir/name`` with an extension OpenCV writes here (else ``.mp4``);
+    the folder is made."""
+    stem, ext = osp.splitext(name)
+    os.makedirs(out_dir, exist_ok=True)
+    return osp.join(out_dir, stem + (ext.lower() if ext.lower() in FOURCC else '.mp4'))
+
+
+@contextlib.contextmanager
+def video_writer(path, fps, size):
+    """A ``cv2.VideoWriter`` writing ``path`` through ``<path>.partial<ext>``,
+    closed and renamed into place however the block ends (a playable file)."""
+    ext = osp.splitext(path)[1]
+    partial = path + '.partial' + ext
+    writer = cv2.VideoWriter(partial, cv2.VideoWriter_fourcc(*FOURCC[ext]), fps, size)
+    try:
+        yield writer
+    finally:
+        writer.release()
+        os.replace(partial, path)
 
 
 def _frames(capture, on_bad_frame, indices):
@@ -71,26 +108,12 @@ def infer_video(artifact, source, out_dir, score_thr=0.3, threads=None, precisio
     (default: when a display is there). Ctrl-C or the end of the stream
     closes the video file cleanly; the json is written whole either way.
     Returns ``{'frames': n, 'fps': measured}``."""
-    camera = isinstance(source, int)
-    if not camera and not osp.isfile(source):
-        raise FileNotFoundError(f'video not found: {source}')
-    capture = cv2.VideoCapture(source)
-    if not capture.isOpened():
-        raise ValueError(f'{"camera " if camera else ""}{source} could not be opened as a '
-                         f'video ({", ".join(VIDEO_EXTENSIONS)}, or a camera index)')
-    fps = capture.get(cv2.CAP_PROP_FPS) or 30.0
-    width = int(capture.get(cv2.CAP_PROP_FRAME_WIDTH))
-    height = int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
-    name = f'camera{source}.mp4' if camera else osp.basename(source)
-    ext = osp.splitext(name)[1].lower()
-    if ext not in FOURCC:
-        name, ext = osp.splitext(name)[0] + '.mp4', '.mp4'
-    os.makedirs(out_dir, exist_ok=True)
-    out_path = osp.join(out_dir, name)
+    capture, fps, (width, height) = open_video(source)
+    out_path = output_path(out_dir, f'camera{source}.mp4' if isinstance(source, int)
+                           else osp.basename(source))
+    name = osp.basename(out_path)
     show = bool(os.environ.get('DISPLAY')) if show is None else show
     model = DeployedModel(artifact, threads, precision, mode)
-    writer = cv2.VideoWriter(out_path + '.partial' + ext, cv2.VideoWriter_fourcc(*FOURCC[ext]),
-                             fps, (width, height))
     per_frame, skipped, start = [], [], time.perf_counter()
 
     def bad_frame(index, err):
@@ -101,29 +124,26 @@ def infer_video(artifact, source, out_dir, score_thr=0.3, threads=None, precisio
     if max_frames:
         frames = (f for _, f in zip(range(max_frames), frames))
     try:
-        for prediction in model.predict_many(frames):
-            measured = (len(per_frame) + 1) / (time.perf_counter() - start)
-            picture = _draw(model, prediction.image, prediction.result, score_thr, measured)
-            writer.write(picture)
-            per_frame.append({'frame': indices.popleft(),
-                              'result': _frame_json(model, prediction.result)})
-            if show:
-                cv2.imshow(name, picture)
-                if cv2.waitKey(1) & 0xFF in (ord('q'), 27):
-                    break
+        with video_writer(out_path, fps, (width, height)) as writer:
+            for prediction in model.predict_many(frames):
+                measured = (len(per_frame) + 1) / (time.perf_counter() - start)
+                picture = _draw(model, prediction.image, prediction.result, score_thr, measured)
+                writer.write(picture)
+                per_frame.append({'frame': indices.popleft(),
+                                  'result': _frame_json(model, prediction.result)})
+                if show:
+                    cv2.imshow(name, picture)
+                    if cv2.waitKey(1) & 0xFF in (ord('q'), 27):
+                        break
     except KeyboardInterrupt:
         log(f'stopped after {len(per_frame)} frames: closing {out_path}')
     finally:
         capture.release()
-        writer.release()
         if show:
             cv2.destroyAllWindows()
-        os.replace(out_path + '.partial' + ext, out_path)
         measured = len(per_frame) / max(time.perf_counter() - start, 1e-9)
-        with open(out_path + '.json.tmp', 'w') as f:
-            json.dump({'source': str(source), 'fps_in': fps, 'fps_measured': measured,
-                       'size': [width, height], 'skipped_frames': skipped,
-                       'frames': per_frame}, f)
-        os.replace(out_path + '.json.tmp', out_path + '.json')
+        write_json(out_path + '.json', {'source': str(source), 'fps_in': fps,
+                                        'fps_measured': measured, 'size': [width, height],
+                                        'skipped_frames': skipped, 'frames': per_frame})
     log(f'{len(per_frame)} frames at {measured:.1f} FPS -> {out_path}')
     return {'frames': len(per_frame), 'fps': measured, 'video': out_path}

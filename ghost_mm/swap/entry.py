@@ -14,7 +14,8 @@ from .layout import AUTO, _ghostnet_backbone, _ghostnet_layout
 from .probe import _probe_levels
 from .remap import _model_diff
 from .render import _config_diff, _header, _render
-from .source import _is_packaged, _read_source, _scope_registry, loadable_name
+from ..config_files import is_packaged
+from .source import _read_source, _scope_registry, loadable_name
 
 
 class SwapResult(NamedTuple):
@@ -76,7 +77,7 @@ def write_swapped_config(src, dst, widen_factor=1.0, pretrained=AUTO, version='v
     """Write the GhostNet version of ``src`` to ``dst`` (``_base_`` relative to
     ``dst`` for files, so the two can move together) and return its
     :class:`SwapResult`. Nothing is written when the swap fails."""
-    if _is_packaged(src):
+    if is_packaged(src):
         base = loadable_name(src)
     else:
         base = osp.relpath(osp.abspath(src), osp.dirname(osp.abspath(dst)))

@@ -34,7 +34,8 @@ from ..registry import scope_models
 from .check import _loss_check
 from .errors import first_line
 from .render import _render
-from .source import _is_packaged, loadable_name
+from ..config_files import is_packaged
+from .source import loadable_name
 
 PARTS = ('backbone', 'neck', 'head')
 DEFAULT_SHAPE = dict(mmdet=(800, 1333), mmseg=(512, 1024))
@@ -186,7 +187,7 @@ def ghostify(src, parts=('neck', 'head'), ratio=2, dw_size=3, shape=None, base=N
         check_ghost_args(ratio, dw_size)
     except ValueError as e:
         raise GhostifyError(str(e)) from None
-    if not _is_packaged(src) and not osp.isfile(src):
+    if not is_packaged(src) and not osp.isfile(src):
         raise GhostifyError(f'config {src!r} does not exist (give a file, or a packaged '
                             f'config such as mmdet::retinanet/retinanet_r50_fpn_1x_coco.py)')
     if not parts:
@@ -242,7 +243,7 @@ def write_ghostified_config(src, dst, parts=('neck', 'head'), ratio=2, dw_size=3
                             shape=None):
     """Write :func:`ghostify`'s config to ``dst`` (``_base_`` relative to ``dst``
     for files) and return its result; nothing is written when it fails."""
-    base = loadable_name(src) if _is_packaged(src) else \
+    base = loadable_name(src) if is_packaged(src) else \
         osp.relpath(osp.abspath(src), osp.dirname(osp.abspath(dst)))
     result = ghostify(src, parts, ratio, dw_size, shape, base=base)
     os.makedirs(osp.dirname(osp.abspath(dst)), exist_ok=True)

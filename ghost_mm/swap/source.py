@@ -7,19 +7,16 @@ import re
 from mmengine.config import Config
 
 from ..models.ghostnet import GhostNet
+from ..config_files import is_packaged
 from ..registry import scope_models
 from .errors import SwapError
-
-
-def _is_packaged(src):
-    return '::' in src
 
 
 def loadable_name(src):
     """How the written config names ``src``: a file as an absolute path; a
     packaged config by its ``mmdet::``/``mmseg::`` name, unless mmengine
     cannot parse that name (e.g. ``mmdet::gn+ws/...``): then the installed file."""
-    if not _is_packaged(src):
+    if not is_packaged(src):
         return osp.abspath(src)
     if re.fullmatch(r'\w+::[\w/.-]+', src):
         return src
@@ -57,7 +54,7 @@ def _nested_backbone_keys(node, path):
 def _read_source(src, widen_factor, version):
     """(the source config, its ``model``, the old backbone as a dict), or a
     :class:`SwapError` saying why the config cannot be swapped."""
-    if not _is_packaged(src) and not osp.isfile(src):
+    if not is_packaged(src) and not osp.isfile(src):
         raise SwapError(f'config {src!r} does not exist (give a file, or a packaged '
                         f'config such as mmdet::retinanet/retinanet_r50_fpn_1x_coco.py)')
     # validates the width and version with their own messages
