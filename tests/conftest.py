@@ -15,6 +15,13 @@ RETINANET = 'configs/quickstart/retinanet_ghostnet_coco-sample.py'
 RETINANET_GHOST = 'configs/quickstart/retinanet_ghostnet_ghost-fpn-head_coco-sample.py'
 FASTER_RCNN = 'configs/quickstart/faster-rcnn_ghostnet_fpn_coco-sample.py'
 DEEPLABV3 = 'configs/quickstart/deeplabv3_ghostnet_cityscapes-sample.py'
+SSDLITE = 'configs/quickstart/ssdlite_ghostnet_coco-sample.py'
+RTMDET = 'configs/quickstart/rtmdet-tiny_ghostnet_coco-sample.py'
+YOLOX = 'configs/quickstart/yolox-tiny_ghostnet_coco-sample.py'
+LRASPP = 'configs/quickstart/lraspp_ghostnet_cityscapes-sample.py'
+SAMPLE = os.path.join(REPO, 'samples/coco/train2017')
+ANN = os.path.join(REPO, 'samples/coco/annotations/instances_train2017.json')
+CALIB = os.path.join(REPO, 'samples/coco/val2017')
 
 
 # fixtures that train a quick start (once per session); a test using one is
@@ -75,7 +82,7 @@ def trained(tmp_path_factory, cityscapes_sample):
 
     def train(config):
         if config not in checkpoints:
-            options = on_cityscapes_sample(cityscapes_sample) if config == DEEPLABV3 else None
+            options = on_cityscapes_sample(cityscapes_sample) if 'cityscapes' in config else None
             work_dir = tmp_path_factory.mktemp(os.path.basename(config)[:-3])
             with _in_repo():
                 max_iters = load_config(config, options).train_cfg.max_iters
@@ -83,3 +90,27 @@ def trained(tmp_path_factory, cityscapes_sample):
             checkpoints[config] = str(work_dir / f'iter_{max_iters}.pth')
         return checkpoints[config]
     return train
+
+
+def quiet(*_):
+    pass
+
+
+@pytest.fixture(scope='session')
+def deployed(trained, tmp_path_factory, cityscapes_sample):
+    """``deployed(config, backend, int8=False, float_depthwise=False)``: the
+    artifact of the trained quick start, exported once per session."""
+    from ghost_mm.export.deployable import export_deployable
+    artifacts = {}
+
+    def get(config, backend, int8=False, float_depthwise=False):
+        key = (config, backend, int8, float_depthwise)
+        if key not in artifacts:
+            out = tmp_path_factory.mktemp('deployed') / 'artifact'
+            options = on_cityscapes_sample(cityscapes_sample) if 'cityscapes' in config else None
+            export_deployable(os.path.join(REPO, config), trained(config), str(out), backend,
+                              int8, CALIB if int8 else None, float_depthwise,
+                              cfg_options=options, log=quiet)
+            artifacts[key] = str(out)
+        return artifacts[key]
+    return get

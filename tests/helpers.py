@@ -1,4 +1,6 @@
 """Shared by the tests that compare two computations of the same network."""
+import pathlib
+
 import torch
 from torch.nn.modules.batchnorm import _BatchNorm
 
@@ -39,3 +41,21 @@ def match_detections(expected, got, min_score):
         best = max(candidates, key=lambda g: box_iou(e['bbox'], g['bbox']), default=None)
         pairs.append((e, best, box_iou(e['bbox'], best['bbox']) if best else 0.0))
     return pairs
+
+
+def label_map_agreement(expected_dir, got_dir):
+    """Fraction of pixels on which the label-map PNGs under ``got_dir`` (the
+    runtime's, named by image stem) equal mmseg's under ``expected_dir``."""
+    import cv2
+    agree = total = 0
+    expected = sorted(pathlib.Path(expected_dir).rglob('*.png'))
+    assert expected, f'no label maps under {expected_dir}'
+    for path in expected:
+        want = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+        stem = path.name.replace('_leftImg8bit', '').rsplit('.', 1)[0]
+        have = cv2.imread(str(next(pathlib.Path(got_dir).glob(f'{stem}*.png'))),
+                          cv2.IMREAD_UNCHANGED)
+        assert have.shape == want.shape, path
+        agree += int((have == want).sum())
+        total += want.size
+    return agree / total

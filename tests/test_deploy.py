@@ -2,6 +2,7 @@
 training-form model in eval mode."""
 import pytest
 import torch
+import torch.nn.functional as F
 import torch.nn as nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
@@ -62,20 +63,27 @@ def test_group_norm_is_refused_by_name(version):
 
 
 def test_v3_trained_then_deployed_matches():
-    """Branches that learned different things still merge exactly."""
+    """Branches that learned different things still merge exactly. (A bounded
+    loss: the squared outputs this used to minimise diverged to ~1e10, where
+    fp32 rounding alone came to 1e-4 of the output on some CPUs.)"""
     torch.manual_seed(0)
     model = GhostNet(version='v3', out_indices=(2, 4))
+    before = {k: v.clone() for k, v in model.state_dict().items() if v.dtype.is_floating_point}
     optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
     for _ in range(2):
-        loss = sum(o.square().mean() for o in model(torch.randn(2, 3, 96, 64)))
+        loss = sum(F.smooth_l1_loss(o, torch.ones_like(o))
+                   for o in model(torch.randn(2, 3, 96, 64)))
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
+    moved = [k for k, v in before.items() if not torch.allclose(model.state_dict()[k], v)]
+    assert len(moved) > 0.9 * len(before)  # every branch's convs and BNs learned
     model.eval()
     x = torch.randn(1, 3, 80, 112)
     with torch.no_grad():
         for e, g in zip(model(x), to_deploy(model)(x)):
-            assert (g - e).abs().max().item() < 1e-4 * max(1.0, e.abs().max().item())
+            assert e.abs().max() > 0.5
+            assert (g - e).abs().max().item() < 1e-5 * e.abs().max().item()
 
 
 @pytest.mark.slow

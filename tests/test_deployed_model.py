@@ -14,41 +14,17 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import (DEEPLABV3, FASTER_RCNN, REPO, RETINANET, RETINANET_GHOST,
-                      on_cityscapes_sample)
+from conftest import (ANN, CALIB, DEEPLABV3, FASTER_RCNN, LRASPP, REPO, RETINANET,
+                      RETINANET_GHOST, RTMDET, SAMPLE, SSDLITE, YOLOX, on_cityscapes_sample,
+                      quiet)
 from ghost_mm.runner import run_test
 from ghost_mm.runtime import ArtifactError, BadImage, DeployedModel, infer_images, read_meta
 from ghost_mm.runtime.artifact import META_FILE
-from helpers import match_detections
+from helpers import label_map_agreement, match_detections
 
 pytest.importorskip('mmdeploy')
 pytest.importorskip('openvino')
 BACKENDS = ('onnxruntime', 'openvino')
-SAMPLE = os.path.join(REPO, 'samples/coco/train2017')
-ANN = os.path.join(REPO, 'samples/coco/annotations/instances_train2017.json')
-CALIB = os.path.join(REPO, 'samples/coco/val2017')
-
-
-def quiet(*_):
-    pass
-
-
-@pytest.fixture(scope='session')
-def deployed(trained, tmp_path_factory):
-    """``deployed(config, backend, int8=False, float_depthwise=False)``: the
-    artifact of the trained quick start, exported once per session."""
-    from ghost_mm.export.deployable import export_deployable
-    artifacts = {}
-
-    def get(config, backend, int8=False, float_depthwise=False):
-        key = (config, backend, int8, float_depthwise)
-        if key not in artifacts:
-            out = tmp_path_factory.mktemp('deployed') / 'artifact'
-            export_deployable(os.path.join(REPO, config), trained(config), str(out), backend,
-                              int8, CALIB if int8 else None, float_depthwise, log=quiet)
-            artifacts[key] = str(out)
-        return artifacts[key]
-    return get
 
 
 class _Proposals(torch.nn.Module):
@@ -173,6 +149,69 @@ def test_deployed_v3_detector_gives_mmdets_answers(repo_root, tmp_path, trained)
         assert iou >= 0.99 and abs(want['score'] - have['score']) < 0.01, (want, have, iou)
 
 
+# the real-time heads whose post-processing ghost_mm's rewriters replace
+OWN_REWRITER = {
+    RTMDET: 'mmdet.models.dense_heads.rtmdet_head.RTMDetHead.predict_by_feat',
+    YOLOX: 'mmdet.models.dense_heads.yolox_head.YOLOXHead.predict_by_feat',
+}
+
+
+def _boxes_like_mmdet(expected, got):
+    """(fraction of mmdet's boxes, of every score, matched with IoU >= 0.99 and
+    the score within 0.01; the artifact's box count / mmdet's)."""
+    pairs = match_detections(expected, got, min_score=0.0)
+    good = sum(1 for want, have, iou in pairs
+               if iou >= 0.99 and abs(want['score'] - have['score']) < 0.01)
+    return good / max(1, len(pairs)), len(got) / max(1, len(expected))
+
+
+@pytest.mark.parametrize('config', [SSDLITE, RTMDET, YOLOX])
+def test_deployed_realtime_detector_gives_mmdets_boxes(repo_root, tmp_path, trained, deployed,
+                                                       config):
+    """Every box mmdet gives (any score) is there, on both runtimes; with
+    mmdeploy's own head rewriter (RTMDet: no nms_pre, no clipping; YOLOX: a
+    box per class above the threshold) it is not."""
+    reference = run_test(config, trained(config), work_dir=str(tmp_path / 'test'),
+                         out=str(tmp_path / 'mmdet'))
+    expected = json.loads((tmp_path / 'mmdet.bbox.json').read_text())
+    assert len(expected) >= 20
+
+    def score(artifact, name):
+        metrics = infer_images(artifact, [SAMPLE], str(tmp_path / name), ann_file=ANN, log=quiet)
+        got = json.loads((tmp_path / name / 'results.bbox.json').read_text())
+        return metrics['coco/bbox_mAP'], _boxes_like_mmdet(expected, got)
+    for backend in BACKENDS:
+        mean_ap, (matched, count) = score(deployed(config, backend), backend)
+        print(f'{config} {backend}: bbox mAP {mean_ap:.4f} (mmdet {reference["coco/bbox_mAP"]:.4f}), '
+              f'{matched:.2%} of mmdet\'s {len(expected)} boxes matched, count ratio {count:.3f}')
+        assert abs(mean_ap - reference['coco/bbox_mAP']) <= 0.01
+        assert matched >= 0.99 and abs(count - 1) <= 0.01
+    if config in OWN_REWRITER:
+        from ghost_mm.export.deployable import export_deployable
+        from ghost_mm.export.rewriters import mmdeploys_own
+        with mmdeploys_own(OWN_REWRITER[config]):
+            export_deployable(os.path.join(REPO, config), trained(config),
+                              str(tmp_path / 'mmdeploy'), 'onnxruntime', log=quiet)
+        mean_ap, (matched, count) = score(str(tmp_path / 'mmdeploy'), 'mmdeploy-result')
+        print(f'{config} with mmdeploy\'s rewriter: bbox mAP {mean_ap:.4f}, {matched:.2%} '
+              f'matched, count ratio {count:.3f}')
+        assert matched < 0.99 or abs(count - 1) > 0.01
+
+
+@pytest.mark.parametrize('backend', BACKENDS)
+def test_deployed_lraspp_gives_mmsegs_label_maps(repo_root, tmp_path, trained, deployed,
+                                                 cityscapes_sample, backend):
+    reference = tmp_path / 'mmseg'
+    run_test(LRASPP, trained(LRASPP), work_dir=str(tmp_path / 'test'), out=str(reference),
+             cfg_options=on_cityscapes_sample(cityscapes_sample))
+    out = tmp_path / backend
+    infer_images(deployed(LRASPP, backend), [cityscapes_sample / 'leftImg8bit/val'], str(out),
+                 log=quiet)
+    agreement = label_map_agreement(reference, out / 'label_maps')
+    print(f'LR-ASPP {backend}: {agreement:.4%} of pixels agree')
+    assert agreement >= 0.995
+
+
 def test_deployed_segmentor_gives_mmsegs_label_maps(repo_root, tmp_path, trained, deployed,
                                                     cityscapes_sample):
     options = on_cityscapes_sample(cityscapes_sample)
@@ -235,7 +274,7 @@ assert not BLOCKED & {m.split('.')[0] for m in sys.modules}
 '''
 
 
-@pytest.mark.parametrize('backend', BACKENDS)
+@pytest.mark.parametrize('backend', BACKENDS + ('ncnn',))
 def test_runtime_runs_without_torch_or_openmmlab(repo_root, tmp_path, deployed, backend):
     run = subprocess.run([sys.executable, '-c', BLOCK_TRAINING_STACK,
                           deployed(RETINANET, backend), SAMPLE, '--out-dir', str(tmp_path),

@@ -1,6 +1,6 @@
 """End to end: the quick-start detectors learn the shipped COCO sample.
 
-Each trains exactly as the README's quick start (150 iterations, 320 px, the
+Each trains exactly as the README's quick start (100 iterations, 320 px, the
 8 sample images) and is evaluated with tools/test.py's function (pycocotools)
 on the same images (the training is the session's shared one, which the
 deployment tests reuse). Measured on 2 CPU cores: RetinaNet 0.51 bbox mAP

@@ -3,6 +3,7 @@ GhostNet): they build at their own sizes, SSDLite predicts despite mmdet 3.3's
 SSDHead, per-level learning rates come from a config, and each quick start
 learns its sample."""
 import json
+import pathlib
 
 import cv2
 import pytest
@@ -109,11 +110,11 @@ QUICK_STARTS = [
 ]
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize('config, metric, untrained_max, trained_min, loss_falls',
                          QUICK_STARTS)
-def test_quick_start_learns_its_sample(repo_root, tmp_path, cityscapes_sample, config,
+def test_quick_start_learns_its_sample(repo_root, tmp_path, cityscapes_sample, trained, config,
                                        metric, untrained_max, trained_min, loss_falls):
+    """(The training is the session's shared one: the ncnn tests deploy it.)"""
     options = on_cityscapes_sample(cityscapes_sample) if 'cityscapes' in config else {}
     untrained_options = dict(options)
     if 'coco' in config:  # an untrained detector scores below any threshold
@@ -121,8 +122,8 @@ def test_quick_start_learns_its_sample(repo_root, tmp_path, cityscapes_sample, c
     # (a second runner in the process keeps its own log folder: build_runner)
     before = build_runner(load_config(config, untrained_options,
                                       str(tmp_path / 'before'))).val()[metric]
-    run_train(config, str(tmp_path / 'train'), cfg_options=options)  # validates at the end
-    log = sorted((tmp_path / 'train').glob('*/vis_data/scalars.json'))[-1]
+    work_dir = pathlib.Path(trained(config)).parent  # validates at the end
+    log = sorted(work_dir.glob('*/vis_data/scalars.json'))[-1]
     rows = [json.loads(line) for line in log.read_text().splitlines()]
     losses = [r['loss'] for r in rows if 'loss' in r]
     after = [r[metric] for r in rows if metric in r][-1]

@@ -39,7 +39,7 @@ def main(argv=None):
     parser.add_argument('--end-to-end', action='store_true',
                         help='whole RetinaNet, image in, boxes out, at 320x320 and 800x1333: '
                              'mmdet inference_detector vs the deployed artifacts')
-    parser.add_argument('--checkpoint', default='work_dirs/quickstart/iter_150.pth',
+    parser.add_argument('--checkpoint', default='work_dirs/quickstart/iter_100.pth',
                         help='RetinaNet checkpoint for --end-to-end (make demo writes this one)')
     parser.add_argument('--config', help='also time this config\'s whole network (eager and '
                         'deployed) at --shape')

@@ -1,9 +1,11 @@
 """Deploy a trained detector or segmentor: one file with pre-processing, the
-network and post-processing (NMS / argmax), for onnxruntime or OpenVINO.
+network and post-processing (NMS / argmax), for onnxruntime or OpenVINO, or
+an ncnn network (pnnx) whose NMS / argmax ghost_mm.runtime runs.
 
     python tools/deploy.py CONFIG CHECKPOINT --out deploy/retinanet --backend openvino
     python tools/deploy.py CONFIG CHECKPOINT --out deploy/retinanet-int8 --backend openvino \
         --int8 --calib-images samples/coco/val2017 [--float-depthwise]
+    python tools/deploy.py CONFIG CHECKPOINT --out deploy/retinanet-ncnn --backend ncnn [--fp16]
 
 The folder gets the network file and deploy.json; run it with
 tools/infer_deployed.py or ghost_mm.runtime.DeployedModel (no torch needed).
@@ -29,6 +31,9 @@ def main(argv=None):
                         help='use at most this many calibration images')
     parser.add_argument('--float-depthwise', action='store_true',
                         help='with --int8: keep depthwise convs in floating point')
+    parser.add_argument('--fp16', action='store_true',
+                        help='with --backend ncnn: weights stored in fp16 (ncnn uses fp16 '
+                             'storage/arithmetic where the CPU has it)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
                         help='override config settings, as in mmdet/mmseg tools '
                              '(e.g. model.backbone.version=v3)')
@@ -40,7 +45,7 @@ def main(argv=None):
     try:
         export_deployable(args.config, args.checkpoint, args.out, args.backend, args.int8,
                           args.calib_images, args.float_depthwise, args.calib_limit,
-                          args.cfg_options)
+                          args.cfg_options, fp16=args.fp16)
     except (CheckpointError, FileNotFoundError, ValueError) as err:
         sys.exit(f'error: {err}')
 

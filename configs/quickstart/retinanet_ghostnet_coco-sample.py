@@ -7,7 +7,7 @@ _base_ = '../retinanet_ghostnet_coco.py'
 data_root = 'samples/coco/'
 train_ann = 'annotations/instances_train2017.json'
 image_size = (320, 320)
-max_iters = 150
+max_iters = 100  # 150 gave 0.506 bbox mAP in 4.5 min; 100 gives 0.432 in 3 min
 
 model = dict(backbone=dict(
     # no ImageNet weights: BN and all levels must learn
@@ -62,7 +62,7 @@ train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=max_iters,
                  val_interval=max_iters)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=20),
-    dict(type='MultiStepLR', by_epoch=False, milestones=[120], gamma=0.1),
+    dict(type='MultiStepLR', by_epoch=False, milestones=[80], gamma=0.1),
 ]
 default_hooks = dict(
     logger=dict(interval=10),

@@ -110,7 +110,7 @@ def end_to_end_section(args):
     import tempfile
     if not os.path.isfile(args.checkpoint):
         sys.exit(f'--end-to-end: checkpoint not found: {args.checkpoint} (make demo writes '
-                 f'work_dirs/quickstart/iter_150.pth, or give --checkpoint)')
+                 f'work_dirs/quickstart/iter_100.pth, or give --checkpoint)')
     results = {}
     for label, config in END_TO_END.items():
         with tempfile.TemporaryDirectory() as tmp:

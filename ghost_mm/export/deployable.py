@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from ..config_files import read_config
 from ..deploy import fuse_conv_bn
 from ..runtime.artifact import BACKENDS, META_FILE, model_file, write_meta
+from .ncnn import write_ncnn
 from .quantize import calibration_batches, quantize_onnxruntime, quantize_openvino
 from .rewriters import register as register_rewriters
 from .tensor_graph import load_model
@@ -102,7 +103,8 @@ class EndToEnd(nn.Module):
     divisor) and the model's prediction, through mmdeploy's rewritten heads.
     Boxes are clipped to the unpadded input, as mmdet clips to ``img_shape``.
     Outputs are named as the runtime reads them (detection: boxes, scores,
-    labels; segmentation: label_map)."""
+    labels; segmentation: seg_logits, which the runtime crops, resizes to the
+    image and argmaxes as mmseg does)."""
 
     def __init__(self, model, task, policy):
         super().__init__()
@@ -122,7 +124,7 @@ class EndToEnd(nn.Module):
                           0, (self.divisor - height % self.divisor) % self.divisor],
                       value=self.pad_value)
         if self.task == 'segmentation':
-            return self.model(x)  # mmdeploy: predict, argmax
+            return self.model(x)  # mmdeploy: predict, logits at the input's size
         from mmdet.structures import DetDataSample
         sample = DetDataSample()
         sample.set_field(name='img_shape', value=torch._shape_as_tensor(image)[2:],
@@ -163,13 +165,16 @@ def _torchscript_exporter():
 
 def write_onnx(model, task, policy, post_processing, path_prefix, example_hw):
     """Trace ``model`` (deploy form) through mmdeploy into ``path_prefix``.onnx."""
-    outputs = ['boxes', 'scores', 'labels'] if task == 'detection' else ['label_map']
+    outputs = ['boxes', 'scores', 'labels'] if task == 'detection' else ['seg_logits']
     dynamic = {'image': {2: 'height', 3: 'width'}}
     dynamic.update({name: {1: 'detections'} for name in outputs} if task == 'detection'
-                   else {'label_map': {2: 'height', 3: 'width'}})
+                   else {'seg_logits': {2: 'height', 3: 'width'}})
+    # segmentors: the logits, not their argmax: mmseg resizes the logits to the
+    # image (bilinear) before its argmax, which the runtime redoes (an argmax
+    # before the resize changed 0.7% of the pixels where the test pipeline resizes)
     codebase = (dict(type='mmdet', task='ObjectDetection', model_type='end2end',
                      post_processing=post_processing) if task == 'detection'
-                else dict(type='mmseg', task='Segmentation', with_argmax=True))
+                else dict(type='mmseg', task='Segmentation', with_argmax=False))
     example = torch.rand(1, 3, *example_hw) * 255
     return trace(EndToEnd(model, task, policy).eval(), (example,), path_prefix, codebase,
                  ['image'], outputs, dynamic)
@@ -242,12 +247,21 @@ def _move_into_place(staging, out_dir):
 
 def export_deployable(config, checkpoint, out_dir, backend='onnxruntime', int8=False,
                       calib_images=None, float_depthwise=False, calib_limit=300,
-                      cfg_options=None, log=print):
+                      cfg_options=None, fp16=False, log=print):
     """Write the deployable artifact of ``config`` + ``checkpoint`` into
     ``out_dir`` (the network file and deploy.json); returns deploy.json's
     content. Built in a hidden folder beside ``out_dir`` and moved into place
-    only when complete: a failure leaves ``out_dir`` as it was."""
+    only when complete: a failure leaves ``out_dir`` as it was. ``fp16``:
+    ncnn weights stored in fp16 (ncnn's fp16 storage and arithmetic on CPUs
+    that have them)."""
     model_file(backend)  # a clear error for an unknown backend
+    if backend == 'ncnn' and int8:
+        raise ExportError('--int8 with --backend ncnn: ncnn quantises with its ncnn2table and '
+                          'ncnn2int8 tools, which the ncnn/pnnx pip packages do not ship; '
+                          'use --fp16, or --int8 with onnxruntime or openvino')
+    if fp16 and backend != 'ncnn':
+        raise ExportError(f'--fp16 is for --backend ncnn (OpenVINO runs fp32 files in bf16 with '
+                          f'precision="bf16"; {backend} got {backend!r})')
     if not osp.isfile(checkpoint):
         raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
     if int8 and not calib_images:
@@ -272,12 +286,23 @@ def export_deployable(config, checkpoint, out_dir, backend='onnxruntime', int8=F
     staging = tempfile.mkdtemp(prefix=f'.{osp.basename(out_dir)}.partial-', dir=parent)
     os.chmod(staging, 0o755)  # mkdtemp's 0700 is for secrets, not for a model
     try:
-        example_hw = _example_size(policy)
         post = _post_processing(cfg) if task == 'detection' else None
-        onnx_path = write_onnx(model, task, policy, post, osp.join(staging, 'fp32'), example_hw)
-        log(f'traced {task} graph at {example_hw[0]}x{example_hw[1]} (any size runs)')
-        _write_backend_file(onnx_path, staging, backend, batches, float_depthwise, log)
-        meta = {'task': task, 'backend': backend, 'precision': 'int8' if int8 else 'fp32',
+        if backend == 'ncnn':
+            extra = {'ncnn': write_ncnn(model, task, policy, staging, trace, fp16, log)}
+            post = extra['ncnn'].pop('postprocess', None)
+            # ncnn's graph takes the normalised image of one size: the runtime
+            # normalises, and fits larger images into that size
+            policy = {**{k: v for k, v in policy.items() if k != 'in_graph'},
+                      'in_runtime': policy['in_graph'], 'fit': extra['ncnn']['input_size']}
+        else:
+            extra = {}
+            example_hw = _example_size(policy)
+            onnx_path = write_onnx(model, task, policy, post, osp.join(staging, 'fp32'),
+                                   example_hw)
+            log(f'traced {task} graph at {example_hw[0]}x{example_hw[1]} (any size runs)')
+            _write_backend_file(onnx_path, staging, backend, batches, float_depthwise, log)
+        precision = 'int8' if int8 else 'fp16' if fp16 else 'fp32'
+        meta = {'task': task, 'backend': backend, 'precision': precision, **extra,
                 'float_depthwise': bool(int8 and float_depthwise),
                 'calibration': ({'images': osp.abspath(calib_images), 'count': len(batches)}
                                 if int8 else None),
@@ -285,7 +310,8 @@ def export_deployable(config, checkpoint, out_dir, backend='onnxruntime', int8=F
                 'postprocess': post,
                 'outputs': (['boxes (1xNx4, x1 y1 x2 y2 in input pixels)', 'scores (1xN)',
                              'labels (1xN)'] if task == 'detection'
-                            else ['label_map (1x1xHxW int64)']),
+                            else ['seg_logits (1xCxHxW float32)']),
+                **({'segmentation': _seg_postprocess(model)} if task == 'segmentation' else {}),
                 'dataset': conventions,
                 'source': {'config': osp.abspath(config), 'cfg_options': cfg_options or {},
                            'checkpoint': osp.abspath(checkpoint),
@@ -298,6 +324,18 @@ def export_deployable(config, checkpoint, out_dir, backend='onnxruntime', int8=F
         raise
     log(f'wrote {out_dir}: {model_file(backend)} ({backend}, {meta["precision"]}) + {META_FILE}')
     return meta
+
+
+def _seg_postprocess(model):
+    """deploy.json's ``segmentation``: how mmseg turns the logits into the
+    label map (resized to the image, then argmax)."""
+    head = model.decode_head[-1] if isinstance(model.decode_head, nn.ModuleList) \
+        else model.decode_head
+    if head.align_corners:
+        raise ExportError(f'{type(head).__name__} resizes with align_corners=True, which the '
+                          f'runtime\'s OpenCV resize does not do; only align_corners=False '
+                          f'segmentors are deployed')
+    return {'resize_logits': 'bilinear', 'align_corners': False, 'then': 'argmax'}
 
 
 def _example_size(policy):
@@ -330,5 +368,6 @@ def _write_backend_file(onnx_path, folder, backend, batches, float_depthwise, lo
 
 def _versions(backend):
     from importlib.metadata import version
-    names = ['torch', 'mmdeploy', 'onnxruntime' if backend == 'onnxruntime' else 'openvino']
+    names = ['torch', 'mmdeploy'] + {'onnxruntime': ['onnxruntime'], 'openvino': ['openvino'],
+                                     'ncnn': ['pnnx', 'ncnn']}[backend]
     return {name: version(name) for name in names}

@@ -10,10 +10,19 @@ default one):
   suppresses a smaller overlapping one of another, which mmdet keeps (mmdet's
   ``batched_nms`` over ``level_ids``); it also applies the detector's score
   threshold and skips ``min_bbox_size``. Measured on a Faster R-CNN quick-start
-  checkpoint: 0.793 bbox mAP deployed against mmdet's 0.776 before, equal after.
+  checkpoint: 0.793 bbox mAP deployed against mmdet's 0.776 before, equal after;
+- ``YOLOXHead.predict_by_feat`` with mmdet's one label per box (its best
+  class, kept when best class score x objectness >= ``score_thr``) and no
+  ``max_per_img`` (mmdet's YOLOX keeps every box NMS keeps); mmdeploy's gives
+  a box every class that scores above the threshold, capped at ``max_per_img``;
+- ``RTMDetHead.predict_by_feat`` with mmdet's per-level ``nms_pre`` best
+  (prior, class) pairs above ``score_thr``, boxes clipped to the image and
+  ``min_bbox_size``; mmdeploy's takes neither ``nms_pre`` nor clipping.
 """
+import contextlib
 import functools
 
+import numpy as np
 import torch
 
 
@@ -90,12 +99,123 @@ def rpn_predict_by_feat(self, cls_scores, bbox_preds, score_factors=None,
                           score_threshold=0.0, pre_top_k=-1, keep_top_k=keep)
 
 
+def _one_label(scores, labels, classes):
+    """[B, N, classes] scores holding each row's ``scores`` in its ``labels``
+    column only: per-class NMS over them is mmdet's ``batched_nms``."""
+    columns = torch.arange(classes, device=scores.device)
+    return (columns == labels.unsqueeze(-1)).to(scores.dtype) * scores.unsqueeze(-1)
+
+
+def _flat(maps, channels):
+    """Per-level [B, C*k, H, W] maps as one [B, sum(H*W*k), C] tensor."""
+    batch = maps[0].shape[0]
+    return torch.cat([m.permute(0, 2, 3, 1).reshape(batch, -1, channels) for m in maps], 1)
+
+
+def yolox_predict_by_feat(self, cls_scores, bbox_preds, objectnesses, batch_img_metas=None,
+                          cfg=None, rescale=False, with_nms=True):
+    """mmdet's ``YOLOXHead.predict_by_feat`` as a traceable graph."""
+    from mmdeploy.mmcv.ops import multiclass_nms
+    cfg = self.test_cfg if cfg is None else cfg
+    priors = torch.cat(self.prior_generator.grid_priors(
+        [c.shape[2:] for c in cls_scores], device=cls_scores[0].device, with_stride=True))
+    boxes = self._bbox_decode(priors, _flat(bbox_preds, 4))
+    classes = _flat(cls_scores, self.cls_out_channels).sigmoid()
+    objectness = _flat(objectnesses, 1).sigmoid()
+    if not with_nms:  # every prior's box and class scores (the ncnn graph)
+        return boxes, classes * objectness
+    best, labels = classes.max(-1)
+    scores = _one_label(best * objectness.squeeze(-1), labels, self.cls_out_channels)
+    # mmdet keeps score >= score_thr; ONNX NonMaxSuppression keeps score > threshold
+    threshold = float(np.nextafter(np.float32(cfg.score_thr), np.float32(-np.inf)))
+    return multiclass_nms(boxes, scores, 1 << 20, nms_type=cfg.nms.get('type'),
+                          iou_threshold=cfg.nms.get('iou_threshold', 0.65),
+                          score_threshold=threshold, pre_top_k=-1, keep_top_k=-1)
+
+
+def dense_predict_by_feat(self, cls_scores, bbox_preds, score_factors=None,
+                          batch_img_metas=None, cfg=None, rescale=False, with_nms=True,
+                          **kwargs):
+    """mmdet's ``BaseDenseHead.predict_by_feat`` (sigmoid classifiers, no
+    score factors) as a traceable graph: per level the ``nms_pre`` best
+    (prior, class) pairs, decoded and clipped to the image; those above
+    ``score_thr`` and larger than ``min_bbox_size`` go to per-class NMS; the
+    ``max_per_img`` best."""
+    from mmdeploy.codebase.mmdet.deploy import gather_topk
+    from mmdeploy.mmcv.ops import multiclass_nms
+    cfg = self.test_cfg if cfg is None else cfg
+    classes, batch = self.cls_out_channels, cls_scores[0].shape[0]
+    priors = self.prior_generator.grid_priors([c.shape[2:] for c in cls_scores],
+                                              device=cls_scores[0].device)
+    if not with_nms:  # every prior's box and class scores (the ncnn graph)
+        points = torch.cat(priors).unsqueeze(0)
+        return (self.bbox_coder.decode(points, _flat(bbox_preds, self.bbox_coder.encode_size),
+                                       max_shape=batch_img_metas[0]['img_shape']),
+                _flat(cls_scores, classes).sigmoid())
+    nms_pre = cfg.get('nms_pre', -1)
+    all_boxes, all_scores = [], []
+    for level, (cls, reg) in enumerate(zip(cls_scores, bbox_preds)):
+        pairs = _flat([cls], classes).sigmoid().reshape(batch, -1)
+        deltas = _flat([reg], self.bbox_coder.encode_size)
+        points = priors[level].unsqueeze(0)
+        if nms_pre > 0:
+            # zero-score pairs (and rows they point to) appended, so that a level
+            # with fewer pairs keeps them all, traced for any size
+            pad = nms_pre // classes + 1
+            pairs = torch.cat([pairs, pairs.new_zeros(batch, nms_pre)], 1)
+            deltas = torch.cat([deltas, deltas.new_zeros(batch, pad, deltas.shape[2])], 1)
+            points = torch.cat([points, points.new_zeros(1, pad, points.shape[2])], 1)
+            pairs, index = pairs.topk(nms_pre)
+        else:
+            index = torch.arange(pairs.shape[1], device=pairs.device).unsqueeze(0)
+        rows, labels = index // classes, index % classes
+        deltas = gather_topk(deltas, inds=rows, batch_size=batch, is_batched=True)
+        points = gather_topk(points, inds=rows, batch_size=batch, is_batched=False)
+        all_boxes.append(self.bbox_coder.decode(points, deltas,
+                                                max_shape=batch_img_metas[0]['img_shape']))
+        all_scores.append(_one_label(pairs, labels, classes))
+    boxes, scores = torch.cat(all_boxes, 1), torch.cat(all_scores, 1)
+    min_size = cfg.get('min_bbox_size', -1)
+    if min_size >= 0:
+        big_enough = ((boxes[..., 2] - boxes[..., 0] > min_size)
+                      & (boxes[..., 3] - boxes[..., 1] > min_size))
+        scores = scores * big_enough.unsqueeze(-1).to(scores.dtype)
+    keep = cfg.get('max_per_img', 100)
+    return multiclass_nms(boxes, scores, 1 << 20, nms_type=cfg.nms.get('type'),
+                          iou_threshold=cfg.nms.get('iou_threshold', 0.5),
+                          score_threshold=float(cfg.get('score_thr', 0.05)), pre_top_k=-1,
+                          keep_top_k=keep)
+
+
+# the heads ghost_mm's rewriters replace mmdeploy's for (tests turn them off one at a time)
+HEAD_REWRITERS = {
+    'mmdet.models.dense_heads.rpn_head.RPNHead.predict_by_feat': rpn_predict_by_feat,
+    'mmdet.models.dense_heads.yolox_head.YOLOXHead.predict_by_feat': yolox_predict_by_feat,
+    'mmdet.models.dense_heads.rtmdet_head.RTMDetHead.predict_by_feat': dense_predict_by_feat,
+}
+
+
 @functools.cache
 def register():
     """Register ghost_mm's rewriters with mmdeploy (once per process)."""
     from mmdeploy.core import FUNCTION_REWRITER, SYMBOLIC_REWRITER
     SYMBOLIC_REWRITER.register_symbolic('mmcv.ops.roi_align.__self__', backend='onnxruntime')(
         _standard_roi_align)
-    FUNCTION_REWRITER.register_rewriter(
-        'mmdet.models.dense_heads.rpn_head.RPNHead.predict_by_feat',
-        backend='onnxruntime')(rpn_predict_by_feat)
+    for name, rewriter in HEAD_REWRITERS.items():
+        FUNCTION_REWRITER.register_rewriter(name, backend='onnxruntime')(rewriter)
+
+
+@contextlib.contextmanager
+def mmdeploys_own(name):
+    """Within the block, mmdeploy's rewriter of ``name`` (a key of
+    HEAD_REWRITERS) instead of ghost_mm's: what ours changes, shown by tests."""
+    from mmdeploy.core import FUNCTION_REWRITER
+    register()
+    records = FUNCTION_REWRITER._registry._rewrite_records[name]
+    ours = [r for r in records if r['_object'] is HEAD_REWRITERS[name]]
+    for record in ours:
+        records.remove(record)
+    try:
+        yield
+    finally:
+        records.extend(ours)

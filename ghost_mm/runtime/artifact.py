@@ -7,12 +7,15 @@ from torch or OpenMMLab.
 import json
 import os.path as osp
 
-# 1: resize only; 2: adds preprocess.pad (the test pipeline's Pad). An artifact
+# 1: resize only; 2: adds preprocess.pad (the test pipeline's Pad); 3:
+# segmentors give seg_logits (the runtime resizes, then argmax). An artifact
 # records the lowest version that reads it, so older runtimes refuse only what
 # they would get wrong.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 META_FILE = 'deploy.json'
-BACKENDS = {'onnxruntime': 'model.onnx', 'openvino': 'model.xml'}
+BACKENDS = {'onnxruntime': 'model.onnx', 'openvino': 'model.xml', 'ncnn': 'model.ncnn.param'}
+# files a backend needs beside its network file
+COMPANIONS = {'openvino': ('model.bin',), 'ncnn': ('model.ncnn.bin',)}
 TASKS = ('detection', 'segmentation')
 
 
@@ -49,14 +52,18 @@ def read_meta(folder, backend=None):
     if backend is not None and meta.get('backend') != backend:
         raise ArtifactError(f'{folder} was made for backend {meta.get("backend")!r}, not '
                             f'{backend!r}: export it again with --backend {backend}')
-    network = osp.join(folder, model_file(meta.get('backend')))
-    if not osp.isfile(network):
-        raise ArtifactError(f'{folder}: {osp.basename(network)} is missing '
-                            f'({META_FILE} names backend {meta["backend"]!r})')
+    for name in (model_file(meta.get('backend')),) + COMPANIONS.get(meta['backend'], ()):
+        if not osp.isfile(osp.join(folder, name)):
+            raise ArtifactError(f'{folder}: {name} is missing ({META_FILE} names backend '
+                                f'{meta["backend"]!r}, which needs it)')
+    if meta['backend'] == 'ncnn' and 'ncnn' not in meta:
+        raise ArtifactError(f'{path}: an ncnn artifact without its "ncnn" section (input '
+                            f'size, outputs, post-processing): export it again')
     return meta
 
 
 def write_meta(folder, meta):
-    version = 2 if (meta.get('preprocess') or {}).get('pad') else 1
+    version = 3 if meta['task'] == 'segmentation' else \
+        2 if (meta.get('preprocess') or {}).get('pad') else 1
     with open(osp.join(folder, META_FILE), 'w') as f:
         json.dump({'format_version': version, **meta}, f, indent=2)

@@ -1,4 +1,4 @@
-"""The runtimes that run an exported network: onnxruntime and OpenVINO.
+"""The runtimes that run an exported network: onnxruntime, OpenVINO and ncnn.
 
 Each is imported only when an artifact made for it is opened.
 """
@@ -8,10 +8,13 @@ import itertools
 import os.path as osp
 import threading
 
-from .artifact import ArtifactError, model_file
+import numpy as np
+
+from . import postprocess
+from .artifact import COMPANIONS, ArtifactError, model_file, read_meta
 
 OPENVINO_PRECISIONS = ('f32', 'bf16')
-PACKAGES = {'onnxruntime': 'onnxruntime', 'openvino': 'openvino'}
+PACKAGES = {'onnxruntime': 'onnxruntime', 'openvino': 'openvino', 'ncnn': 'ncnn'}
 
 
 def _runtime(folder, backend):
@@ -183,6 +186,73 @@ class OpenVINONetwork:
                 network.idle.append(request)
 
 
+class NcnnNetwork:
+    """An ncnn network (from pnnx) and what its graph leaves to the runtime.
+
+    ncnn's graph has one static input size (pnnx folds the priors of that
+    size into it), takes the normalised image and stops before the steps
+    ncnn has no layers for: here the input is normalised and padded (bottom,
+    right) to that size, and detections get mmdet's post-processing
+    (:mod:`.postprocess`). Outputs are those of the other backends' graphs
+    (boxes, scores, labels / seg_logits), so :class:`~ghost_mm.runtime.DeployedModel` treats all alike.
+
+    Safe from many threads: one ``ncnn.Net`` is shared and each call makes its
+    own extractor, as ncnn intends. ``throughput`` mode: the threads split
+    between ``workers`` calls in flight."""
+
+    def __init__(self, folder, threads=None, mode='latency', workers=2):
+        ncnn = _runtime(folder, 'ncnn')
+        meta = read_meta(folder, 'ncnn')
+        self.task, self.spec, self.post = meta['task'], meta['ncnn'], meta['postprocess']
+        graph = meta['preprocess']['in_runtime']  # done here, not in ncnn's graph
+        self.bgr_to_rgb, self.pad_value = graph['bgr_to_rgb'], graph['pad_value']
+        self.mean = np.asarray(graph['mean'], np.float32).reshape(3, 1, 1)
+        self.std = np.asarray(graph['std'], np.float32).reshape(3, 1, 1)
+        self.workers = workers if mode == 'throughput' else 1
+        self.ncnn = ncnn
+        self.net = ncnn.Net()
+        opt = self.net.opt
+        opt.num_threads = max(1, (threads or 2) // self.workers)
+        fp16 = meta['precision'] == 'fp16'  # fp32 artifacts run in fp32 on every CPU
+        opt.use_fp16_storage = opt.use_fp16_packed = opt.use_fp16_arithmetic = fp16
+        opt.use_bf16_storage = False
+        for load, name in ((self.net.load_param, model_file('ncnn')),
+                           (self.net.load_model, COMPANIONS['ncnn'][0])):
+            if load(osp.join(folder, name)) != 0:
+                raise ArtifactError(f'{folder}: ncnn could not read {name} (corrupt, or '
+                                    f'written by another ncnn version)')
+
+    def _input(self, batch):
+        """``batch`` (1x3xhxw BGR 0-255) normalised and padded to the graph's size."""
+        height, width = self.spec['input_size']
+        h, w = batch.shape[2:]
+        if h > height or w > width:
+            raise ValueError(f'a {h}x{w} input does not fit the ncnn graph\'s {height}x{width}')
+        x = batch[0, ::-1] if self.bgr_to_rgb else batch[0]
+        canvas = np.full((3, height, width), self.pad_value, np.float32)
+        canvas[:, :h, :w] = (x - self.mean) / self.std
+        return canvas
+
+    def __call__(self, batch):
+        image = self._input(batch)  # ncnn.Mat wraps it without a copy: keep it alive
+        extractor = self.net.create_extractor()
+        extractor.input(self.spec['input'], self.ncnn.Mat(image))
+        outputs = []
+        for name in self.spec['outputs']:
+            status, mat = extractor.extract(name)
+            if status != 0:
+                raise RuntimeError(f'ncnn could not compute output {name!r} ({status})')
+            outputs.append(np.array(mat))  # a copy
+        del image
+        h, w = batch.shape[2:]
+        if self.task == 'segmentation':
+            return {'seg_logits': outputs[0].reshape(1, -1, *self.spec['input_size'])}
+        boxes, scores = outputs[0].reshape(-1, 4), outputs[1]
+        boxes, scores, labels = postprocess.detections(
+            boxes, scores.reshape(len(boxes), -1), self.post, (h, w))
+        return {'boxes': boxes[None], 'scores': scores[None], 'labels': labels[None]}
+
+
 def open_network(folder, backend, threads=None, precision='f32', mode='latency'):
     if mode not in MODES:
         raise ValueError(f'mode {mode!r}: use one of {MODES}')
@@ -193,4 +263,9 @@ def open_network(folder, backend, threads=None, precision='f32', mode='latency')
         return OnnxRuntimeNetwork(folder, threads, mode)
     if backend == 'openvino':
         return OpenVINONetwork(folder, threads, precision, mode=mode)
+    if backend == 'ncnn':
+        if precision != 'f32':
+            raise ValueError('ncnn runs the file in the precision it was exported in; '
+                             f'precision {precision!r} is for OpenVINO')
+        return NcnnNetwork(folder, threads, mode)
     raise ArtifactError(f'backend {backend!r} is not supported')

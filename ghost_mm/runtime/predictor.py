@@ -103,16 +103,30 @@ class DeployedModel:
             return
         yield Prediction(source, image, result)
 
+    def _label_map(self, outputs, input_hw, image_hw):
+        """mmseg's label map: the logits of the unpadded input, resized to the
+        image (bilinear, align_corners=False, as cv2 resizes), then argmax.
+        A one-class segmentor's graph thresholds itself (mmdeploy), as the
+        graphs of format 1-2 artifacts argmax: that label map is resized
+        nearest."""
+        height, width = input_hw
+        raw = outputs['seg_logits'] if 'seg_logits' in outputs else outputs['label_map']
+        if raw.dtype.kind in 'iu':
+            label_map = raw[0, 0, :height, :width].astype(np.uint8)
+            return cv2.resize(label_map, image_hw[::-1], interpolation=cv2.INTER_NEAREST)
+        logits = raw[0, :, :height, :width].transpose(1, 2, 0)
+        if (height, width) != tuple(image_hw):
+            logits = cv2.resize(np.ascontiguousarray(logits), image_hw[::-1],
+                                interpolation=cv2.INTER_LINEAR).reshape(*image_hw, -1)
+        return logits.argmax(2).astype(np.uint8)
+
     def predict(self, image):
         if isinstance(image, (str, os.PathLike)):
             image = read_image(os.fspath(image))
         batch, (x_scale, y_scale) = prepare(image, self.meta['preprocess'])
         outputs = self.network(batch)
         if self.task == 'segmentation':
-            height, width = batch.shape[2:]
-            label_map = outputs['label_map'][0, 0, :height, :width].astype(np.uint8)
-            # mmseg resizes the logits bilinearly; the label map is resized nearest
-            return cv2.resize(label_map, image.shape[1::-1], interpolation=cv2.INTER_NEAREST)
+            return self._label_map(outputs, batch.shape[2:], image.shape[:2])
         scores = outputs['scores'][0]
         keep = scores > 0  # the graph pads an empty result with one zero box
         boxes = outputs['boxes'][0][keep].astype(np.float32)

@@ -30,6 +30,16 @@ def resized_size(width, height, scale, keep_ratio):
     return int(width * factor + 0.5), int(height * factor + 0.5)
 
 
+def fitted(size, fit):
+    """(width, height) ``size`` scaled down, keeping its ratio, to fit within
+    ``fit`` (height, width): the static input of an ncnn graph; None: as is."""
+    width, height = size
+    if not fit or (height <= fit[0] and width <= fit[1]):
+        return size
+    factor = min(fit[0] / height, fit[1] / width)
+    return min(fit[1], int(width * factor + 0.5)), min(fit[0], int(height * factor + 0.5))
+
+
 def prepare(image, policy):
     """``image`` (HxWx3 BGR uint8) as the network input: float32 1x3xHxW BGR
     0-255, resized per ``policy`` (deploy.json's ``preprocess``). Returns
@@ -37,7 +47,8 @@ def prepare(image, policy):
     height, width = image.shape[:2]
     resize = policy.get('resize')
     if resize:
-        size = resized_size(width, height, resize['scale'], resize['keep_ratio'])
+        size = fitted(resized_size(width, height, resize['scale'], resize['keep_ratio']),
+                      policy.get('fit'))
         if size != (width, height):
             image = cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
     new_h, new_w = image.shape[:2]
