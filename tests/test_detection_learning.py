@@ -3,9 +3,10 @@
 Each trains exactly as the README's quick start (100 iterations, 320 px, the
 8 sample images) and is evaluated with tools/test.py's function (pycocotools)
 on the same images (the training is the session's shared one, which the
-deployment tests reuse). Measured on 2 CPU cores: RetinaNet 0.51 bbox mAP
-(3.5 min), RetinaNet with Ghost FPN+head 0.41 (4 min), Faster R-CNN 0.78
-(5 min); before training all score ~0.
+deployment tests reuse). Measured on 2 CPU cores at 100 iterations
+(session 10): RetinaNet 0.432 bbox mAP (3:10); the Ghost FPN+head one stays
+at 150 (0.41; at 100 it gave 0.335 and an INT8 artifact below 0.8x fp32);
+Faster R-CNN 0.78 at the former 150; before training all score ~0.
 """
 import pytest
 
