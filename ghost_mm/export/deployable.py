@@ -286,16 +286,16 @@ def export_deployable(config, checkpoint, out_dir, backend='onnxruntime', int8=F
     staging = tempfile.mkdtemp(prefix=f'.{osp.basename(out_dir)}.partial-', dir=parent)
     os.chmod(staging, 0o755)  # mkdtemp's 0700 is for secrets, not for a model
     try:
-        post = _post_processing(cfg) if task == 'detection' else None
         if backend == 'ncnn':
             extra = {'ncnn': write_ncnn(model, task, policy, staging, trace, fp16, log)}
-            post = extra['ncnn'].pop('postprocess', None)
+            post = extra['ncnn'].pop('postprocess', None)  # mmdet's, run by the runtime
             # ncnn's graph takes the normalised image of one size: the runtime
             # normalises, and fits larger images into that size
             policy = {**{k: v for k, v in policy.items() if k != 'in_graph'},
                       'in_runtime': policy['in_graph'], 'fit': extra['ncnn']['input_size']}
         else:
             extra = {}
+            post = _post_processing(cfg) if task == 'detection' else None
             example_hw = _example_size(policy)
             onnx_path = write_onnx(model, task, policy, post, osp.join(staging, 'fp32'),
                                    example_hw)

@@ -41,6 +41,16 @@ def _standard_roi_align(g, input, rois, output_size, spatial_scale, sampling_rat
                 coordinate_transformation_mode_s='half_pixel' if aligned else 'output_half_pixel')
 
 
+def _without_small_boxes(boxes, scores, min_size):
+    """``scores`` zeroed where a box is not wider and taller than ``min_size``
+    (mmdet's ``min_bbox_size`` filter; none when it is negative)."""
+    if min_size < 0:
+        return scores
+    big_enough = ((boxes[..., 2] - boxes[..., 0] > min_size)
+                  & (boxes[..., 3] - boxes[..., 1] > min_size))
+    return scores * big_enough.unsqueeze(-1).to(scores.dtype)
+
+
 def rpn_predict_by_feat(self, cls_scores, bbox_preds, score_factors=None,
                         batch_img_metas=None, cfg=None, rescale=False, with_nms=True,
                         **kwargs):
@@ -88,11 +98,7 @@ def rpn_predict_by_feat(self, cls_scores, bbox_preds, score_factors=None,
     boxes = self.bbox_coder.decode(torch.cat(all_anchors, 1), torch.cat(all_deltas, 1),
                                    max_shape=batch_img_metas[0]['img_shape'])
     scores = torch.cat(all_scores, 1)
-    min_size = cfg.get('min_bbox_size', -1)
-    if min_size >= 0:
-        big_enough = ((boxes[..., 2] - boxes[..., 0] > min_size)
-                      & (boxes[..., 3] - boxes[..., 1] > min_size))
-        scores = scores * big_enough.unsqueeze(-1).to(scores.dtype)
+    scores = _without_small_boxes(boxes, scores, cfg.get('min_bbox_size', -1))
     keep = cfg.get('max_per_img', 1000)
     return multiclass_nms(boxes, scores, keep, nms_type=cfg.nms.get('type'),
                           iou_threshold=cfg.nms.get('iou_threshold', 0.7),
@@ -175,11 +181,7 @@ def dense_predict_by_feat(self, cls_scores, bbox_preds, score_factors=None,
                                                 max_shape=batch_img_metas[0]['img_shape']))
         all_scores.append(_one_label(pairs, labels, classes))
     boxes, scores = torch.cat(all_boxes, 1), torch.cat(all_scores, 1)
-    min_size = cfg.get('min_bbox_size', -1)
-    if min_size >= 0:
-        big_enough = ((boxes[..., 2] - boxes[..., 0] > min_size)
-                      & (boxes[..., 3] - boxes[..., 1] > min_size))
-        scores = scores * big_enough.unsqueeze(-1).to(scores.dtype)
+    scores = _without_small_boxes(boxes, scores, cfg.get('min_bbox_size', -1))
     keep = cfg.get('max_per_img', 100)
     return multiclass_nms(boxes, scores, 1 << 20, nms_type=cfg.nms.get('type'),
                           iou_threshold=cfg.nms.get('iou_threshold', 0.5),

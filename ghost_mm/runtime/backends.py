@@ -200,9 +200,8 @@ class NcnnNetwork:
     own extractor, as ncnn intends. ``throughput`` mode: the threads split
     between ``workers`` calls in flight."""
 
-    def __init__(self, folder, threads=None, mode='latency', workers=2):
+    def __init__(self, folder, meta, threads=None, mode='latency', workers=2):
         ncnn = _runtime(folder, 'ncnn')
-        meta = read_meta(folder, 'ncnn')
         self.task, self.spec, self.post = meta['task'], meta['ncnn'], meta['postprocess']
         graph = meta['preprocess']['in_runtime']  # done here, not in ncnn's graph
         self.bgr_to_rgb, self.pad_value = graph['bgr_to_rgb'], graph['pad_value']
@@ -253,7 +252,9 @@ class NcnnNetwork:
         return {'boxes': boxes[None], 'scores': scores[None], 'labels': labels[None]}
 
 
-def open_network(folder, backend, threads=None, precision='f32', mode='latency'):
+def open_network(folder, backend, threads=None, precision='f32', mode='latency', meta=None):
+    """The network of the artifact in ``folder``; ``meta``: its deploy.json
+    if already read (ncnn's network reads what its graph leaves to it there)."""
     if mode not in MODES:
         raise ValueError(f'mode {mode!r}: use one of {MODES}')
     if backend == 'onnxruntime':
@@ -267,5 +268,5 @@ def open_network(folder, backend, threads=None, precision='f32', mode='latency')
         if precision != 'f32':
             raise ValueError('ncnn runs the file in the precision it was exported in; '
                              f'precision {precision!r} is for OpenVINO')
-        return NcnnNetwork(folder, threads, mode)
+        return NcnnNetwork(folder, meta or read_meta(folder, 'ncnn'), threads, mode)
     raise ArtifactError(f'backend {backend!r} is not supported')

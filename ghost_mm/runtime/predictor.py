@@ -46,7 +46,8 @@ class DeployedModel:
         self.meta = read_meta(folder)
         self.task = self.meta['task']
         self.classes = tuple(self.meta['classes'])
-        self.network = open_network(folder, self.meta['backend'], threads, precision, mode)
+        self.network = open_network(folder, self.meta['backend'], threads, precision, mode,
+                                    self.meta)
 
     def predict_many(self, images, workers=None, on_error=None):
         """:class:`Prediction` of each of ``images`` (paths or BGR arrays, any
