@@ -1,5 +1,6 @@
 """tools/demo.py's function: pictures named as their inputs (no clash between
 a.jpg and a.png), a word for images without a box, no storage-backend warning."""
+import math
 import os
 import shutil
 import warnings
@@ -8,24 +9,38 @@ import cv2
 import numpy as np
 
 from conftest import RETINANET
-from ghost_mm.inference import draw_predictions
+from ghost_mm.inference import _model_and_visualizer, draw_predictions
+
+
+def top_score(checkpoint, image):
+    """The best box score mmdet's ``inference_detector`` gives ``image`` (a
+    path or a BGR array) with the trained RetinaNet quick start."""
+    model, _, inference, _ = _model_and_visualizer(RETINANET, checkpoint, 'cpu')
+    scores = inference(model, image if isinstance(image, np.ndarray)
+                       else str(image)).pred_instances.scores
+    return float(scores.max()) if len(scores) else 0.0
 
 
 def test_demo_keeps_names_and_says_when_no_box(repo_root, tmp_path, trained):
     inputs = tmp_path / 'in'
     inputs.mkdir()
-    shutil.copy('samples/coco/train2017/000000172123.jpg', inputs / 'a.jpg')  # an apple, 0.99
+    shutil.copy('samples/coco/train2017/000000172123.jpg', inputs / 'a.jpg')  # an apple
     cv2.imwrite(str(inputs / 'a.png'), np.full((240, 320, 3), 127, np.uint8))  # nothing
+    # a threshold between the two images' best scores, as this training gave them
+    # (a short training's scores move from run to run; the order does not)
+    apple, grey = (top_score(trained(RETINANET), inputs / name) for name in ('a.jpg', 'a.png'))
+    assert grey < apple
+    thr = round((grey + apple) / 2, 3)
     messages = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter('always')
         written = draw_predictions(RETINANET, trained(RETINANET),
                                    [str(inputs / 'a.jpg'), str(inputs / 'a.png')],
-                                   str(tmp_path / 'out'), score_thr=0.9, log=messages.append)
+                                   str(tmp_path / 'out'), score_thr=thr, log=messages.append)
     assert sorted(os.path.basename(p) for p in written) == ['a.jpg', 'a.png']
     for path in written:
         assert cv2.imread(path).shape == cv2.imread(str(inputs / os.path.basename(path))).shape
-    assert messages == ['a.png: no box scores 0.9 or more']
+    assert messages == [f'a.png: no box scores {thr} or more']
     assert not [w for w in caught if 'LocalVisBackend' in str(w.message)]
 
 
@@ -58,9 +73,14 @@ def test_demo_draws_a_video_as_mmdets_video_demo(repo_root, tmp_path, trained):
     for name in sorted(os.listdir('samples/coco/train2017'))[:4]:
         writer.write(cv2.resize(cv2.imread(f'samples/coco/train2017/{name}'), (320, 240)))
     writer.release()
-    # the squeezed frames score lower than the photos: boxes from 0.1 are drawn
+    original = cv2.VideoCapture(clip)
+    ok, first = original.read()
+    # the squeezed frames score lower than the photos: draw from just under the
+    # first frame's best score, so that frame gets at least one box
+    best = top_score(trained(RETINANET), first)
+    assert ok and best >= 0.02
     demo_main([RETINANET, trained(RETINANET), clip, '--out-dir', str(tmp_path / 'out'),
-               '--score-thr', '0.1'])
+               '--score-thr', str(math.floor(best * 100) / 100)])
     written = cv2.VideoCapture(str(tmp_path / 'out' / 'clip.avi'))
     frames = []
     while True:
@@ -70,8 +90,6 @@ def test_demo_draws_a_video_as_mmdets_video_demo(repo_root, tmp_path, trained):
         frames.append(frame)
     assert len(frames) == 4 and frames[0].shape == (240, 320, 3)
     assert written.get(cv2.CAP_PROP_FPS) == 5
-    original = cv2.VideoCapture(clip)
-    ok, first = original.read()
     # boxes drawn: the written frame is not the input frame (beyond JPEG noise)
-    assert ok and np.abs(frames[0].astype(int) - first.astype(int)).max() > 100
+    assert np.abs(frames[0].astype(int) - first.astype(int)).max() > 100
     assert not list((tmp_path / 'out').glob('*.partial*'))
