@@ -65,12 +65,37 @@ def _prepare_cpu_distributed(cfg):
     if cfg.get('launcher', 'none') == 'none' or torch.cuda.is_available():
         return
     cfg.env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
+    if cfg.launcher == 'slurm':
+        os.environ.update(slurm_process_env(os.environ))
     if not dist.is_initialized():
         dist.init_process_group(backend='gloo')
     if cfg.get('model_wrapper_cfg') is None:
         cfg.model_wrapper_cfg = dict(
             type='MMDistributedDataParallel', device_ids=None, broadcast_buffers=False,
             find_unused_parameters=cfg.get('find_unused_parameters', False))
+
+
+def slurm_process_env(environ, port='29500'):
+    """The torch.distributed variables of a Slurm task, from the ones srun
+    sets, as mmengine's slurm launcher derives them (it does so only with
+    CUDA): rank and world size from ``SLURM_PROCID``/``SLURM_NTASKS``, the
+    master the job's first node (``scontrol show hostname``), ``MASTER_ADDR``
+    and ``MASTER_PORT`` kept when set."""
+    import subprocess
+    missing = [k for k in ('SLURM_PROCID', 'SLURM_NTASKS', 'SLURM_NODELIST') if k not in environ]
+    if missing:
+        raise RuntimeError(f'--launcher slurm outside a Slurm task: {", ".join(missing)} not '
+                           'set (start it with srun, e.g. through tools/slurm_train.sh)')
+    env = {'RANK': environ['SLURM_PROCID'], 'WORLD_SIZE': environ['SLURM_NTASKS'],
+           'LOCAL_RANK': environ.get('SLURM_LOCALID', '0'),
+           'MASTER_PORT': environ.get('MASTER_PORT', port)}
+    if 'MASTER_ADDR' in environ:
+        env['MASTER_ADDR'] = environ['MASTER_ADDR']
+    else:
+        hosts = subprocess.run(['scontrol', 'show', 'hostname', environ['SLURM_NODELIST']],
+                               capture_output=True, text=True, check=True).stdout.split()
+        env['MASTER_ADDR'] = hosts[0]
+    return env
 
 
 def build_runner(cfg):

@@ -19,6 +19,7 @@ SSDLITE = 'configs/quickstart/ssdlite_ghostnet_coco-sample.py'
 RTMDET = 'configs/quickstart/rtmdet-tiny_ghostnet_coco-sample.py'
 YOLOX = 'configs/quickstart/yolox-tiny_ghostnet_coco-sample.py'
 LRASPP = 'configs/quickstart/lraspp_ghostnet_cityscapes-sample.py'
+VOC = 'configs/quickstart/retinanet_ghostnet_voc-sample.py'
 SAMPLE = os.path.join(REPO, 'samples/coco/train2017')
 ANN = os.path.join(REPO, 'samples/coco/annotations/instances_train2017.json')
 CALIB = os.path.join(REPO, 'samples/coco/val2017')
@@ -65,24 +66,44 @@ def cityscapes_sample(tmp_path_factory):
     return root
 
 
-def on_cityscapes_sample(root, **extra):
-    """cfg_options that point the segmentation quick start at ``root``."""
+@pytest.fixture(scope='session')
+def voc_sample(tmp_path_factory):
+    from ghost_mm.data.voc_sample import make_voc_sample
+    root = tmp_path_factory.mktemp('voc_sample')
+    with _in_repo():
+        make_voc_sample(str(root), log=quiet)
+    return root
+
+
+def on_sample_root(root, **extra):
+    """cfg_options that point a quick start whose data is generated (the
+    Cityscapes-format and VOC samples) at ``root``."""
     return {'train_dataloader.dataset.data_root': f'{root}/',
             'val_dataloader.dataset.data_root': f'{root}/',
             'test_dataloader.dataset.data_root': f'{root}/', **extra}
 
 
+def generated_sample_options(config, cityscapes_sample, voc_sample):
+    """cfg_options for a quick start on a sample generated this session."""
+    if 'cityscapes' in config:
+        return on_sample_root(cityscapes_sample)
+    if 'voc' in config:
+        return on_sample_root(voc_sample)
+    return None
+
+
 @pytest.fixture(scope='session')
-def trained(tmp_path_factory, cityscapes_sample):
+def trained(tmp_path_factory, cityscapes_sample, voc_sample):
     """``trained(config)``: the quick start trained exactly as the README's
-    (segmentation: on the session's Cityscapes-format sample), once per test
+    (segmentation: on the session's Cityscapes-format sample; VOC: on its
+    VOC sample), once per test
     session however many tests ask; returns the final checkpoint's path."""
     from ghost_mm.runner import load_config, run_train
     checkpoints = {}
 
     def train(config):
         if config not in checkpoints:
-            options = on_cityscapes_sample(cityscapes_sample) if 'cityscapes' in config else None
+            options = generated_sample_options(config, cityscapes_sample, voc_sample)
             work_dir = tmp_path_factory.mktemp(os.path.basename(config)[:-3])
             with _in_repo():
                 max_iters = load_config(config, options).train_cfg.max_iters
@@ -97,7 +118,7 @@ def quiet(*_):
 
 
 @pytest.fixture(scope='session')
-def deployed(trained, tmp_path_factory, cityscapes_sample):
+def deployed(trained, tmp_path_factory, cityscapes_sample, voc_sample):
     """``deployed(config, backend, int8=False, float_depthwise=False)``: the
     artifact of the trained quick start, exported once per session."""
     from ghost_mm.export.deployable import export_deployable
@@ -107,7 +128,7 @@ def deployed(trained, tmp_path_factory, cityscapes_sample):
         key = (config, backend, int8, float_depthwise)
         if key not in artifacts:
             out = tmp_path_factory.mktemp('deployed') / 'artifact'
-            options = on_cityscapes_sample(cityscapes_sample) if 'cityscapes' in config else None
+            options = generated_sample_options(config, cityscapes_sample, voc_sample)
             export_deployable(os.path.join(REPO, config), trained(config), str(out), backend,
                               int8, CALIB if int8 else None, float_depthwise,
                               cfg_options=options, log=quiet)

@@ -15,7 +15,7 @@ import pytest
 import torch
 
 from conftest import (ANN, CALIB, DEEPLABV3, FASTER_RCNN, LRASPP, REPO, RETINANET,
-                      RETINANET_GHOST, RTMDET, SAMPLE, SSDLITE, YOLOX, on_cityscapes_sample,
+                      RETINANET_GHOST, RTMDET, SAMPLE, SSDLITE, YOLOX, on_sample_root,
                       quiet)
 from ghost_mm.runner import run_test
 from ghost_mm.runtime import ArtifactError, BadImage, DeployedModel, infer_images, read_meta
@@ -203,7 +203,7 @@ def test_deployed_lraspp_gives_mmsegs_label_maps(repo_root, tmp_path, trained, d
                                                  cityscapes_sample, backend):
     reference = tmp_path / 'mmseg'
     run_test(LRASPP, trained(LRASPP), work_dir=str(tmp_path / 'test'), out=str(reference),
-             cfg_options=on_cityscapes_sample(cityscapes_sample))
+             cfg_options=on_sample_root(cityscapes_sample))
     out = tmp_path / backend
     infer_images(deployed(LRASPP, backend), [cityscapes_sample / 'leftImg8bit/val'], str(out),
                  log=quiet)
@@ -214,7 +214,7 @@ def test_deployed_lraspp_gives_mmsegs_label_maps(repo_root, tmp_path, trained, d
 
 def test_deployed_segmentor_gives_mmsegs_label_maps(repo_root, tmp_path, trained, deployed,
                                                     cityscapes_sample):
-    options = on_cityscapes_sample(cityscapes_sample)
+    options = on_sample_root(cityscapes_sample)
     reference = run_test(DEEPLABV3, trained(DEEPLABV3), work_dir=str(tmp_path / 'test'),
                          out=str(tmp_path / 'mmseg'), cfg_options=options)
     expected = {p.name: cv2.imread(str(p), cv2.IMREAD_UNCHANGED)

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from conftest import (ANN, FASTER_RCNN, LRASPP, RETINANET, SAMPLE, SSDLITE, YOLOX,
-                      on_cityscapes_sample, quiet)
+                      on_sample_root, quiet)
 from ghost_mm.runner import run_test
 from ghost_mm.runtime import ArtifactError, DeployedModel, infer_images, read_meta
 from ghost_mm.runtime.artifact import META_FILE
@@ -137,7 +137,7 @@ def test_ncnn_segmentor_gives_mmsegs_label_maps(repo_root, tmp_path, trained, de
                                                 cityscapes_sample):
     reference = run_test(LRASPP, trained(LRASPP), work_dir=str(tmp_path / 'test'),
                          out=str(tmp_path / 'mmseg'),
-                         cfg_options=on_cityscapes_sample(cityscapes_sample))
+                         cfg_options=on_sample_root(cityscapes_sample))
     out = tmp_path / 'ncnn'
     metrics = infer_images(deployed(LRASPP, 'ncnn'), [cityscapes_sample / 'leftImg8bit/val'],
                            str(out), gt_dir=str(cityscapes_sample / 'gtFine/val'), log=quiet)

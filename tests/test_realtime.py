@@ -9,7 +9,7 @@ import cv2
 import pytest
 import torch
 
-from conftest import on_cityscapes_sample
+from conftest import on_sample_root
 from ghost_mm.runner import build_runner, load_config, run_train
 
 SSDLITE = 'configs/ssdlite_ghostnet-1.3x_coco-320.py'
@@ -115,7 +115,7 @@ QUICK_STARTS = [
 def test_quick_start_learns_its_sample(repo_root, tmp_path, cityscapes_sample, trained, config,
                                        metric, untrained_max, trained_min, loss_falls):
     """(The training is the session's shared one: the ncnn tests deploy it.)"""
-    options = on_cityscapes_sample(cityscapes_sample) if 'cityscapes' in config else {}
+    options = on_sample_root(cityscapes_sample) if 'cityscapes' in config else {}
     untrained_options = dict(options)
     if 'coco' in config:  # an untrained detector scores below any threshold
         untrained_options['model.test_cfg.score_thr'] = 0.0

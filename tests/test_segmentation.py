@@ -8,7 +8,7 @@ import pytest
 import torch
 from PIL import Image
 
-from conftest import DEEPLABV3 as QUICKSTART, on_cityscapes_sample as _on
+from conftest import DEEPLABV3 as QUICKSTART, on_sample_root as _on
 from ghost_mm.data.cityscapes_sample import LABEL_IDS, make_cityscapes_sample
 from ghost_mm.runner import MissingInputError, build_runner, load_config, run_test, run_train
 

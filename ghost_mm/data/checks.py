@@ -25,6 +25,15 @@ CITYSCAPES_HELP = (
     'cityscapes-dataset.com, unzip them there, then write the labelTrainIds '
     'files with cityscapesscripts (pip install cityscapesscripts):\n'
     '  CITYSCAPES_DATASET={root} csCreateTrainIdLabelImgs')
+VOC_HELP = (
+    'Expected PASCAL VOC in mmdet\'s layout:\n'
+    '  {root}VOC2007/{{Annotations/*.xml,ImageSets/Main/{{trainval,test}}.txt,JPEGImages/*.jpg}}\n'
+    '  {root}VOC2012/{{Annotations/*.xml,ImageSets/Main/trainval.txt,JPEGImages/*.jpg}}\n'
+    'Download VOCtrainval_06-Nov-2007.tar, VOCtest_06-Nov-2007.tar and '
+    'VOCtrainval_11-May-2012.tar from the PASCAL VOC site and untar them in the folder '
+    'above {root} (each unpacks into VOCdevkit/), or link: '
+    'ln -s /path/to/VOCdevkit data/VOCdevkit. '
+    'A small VOC-format sample: python tools/make_voc_sample.py data/voc_sample')
 IMAGENET_HELP = (
     'Expected ImageNet-1k in mmpretrain\'s layout:\n'
     '  {root}/train/n01440764/*.JPEG ... (1000 class folders)\n'
@@ -127,6 +136,8 @@ def _help_for(dataset_type, root):
         return CITYSCAPES_HELP.format(root=root)
     if 'Coco' in str(dataset_type):
         return COCO_HELP.format(root=root)
+    if 'VOC' in str(dataset_type):
+        return VOC_HELP.format(root=root)
     if 'ImageNet' in str(dataset_type):
         return IMAGENET_HELP.format(root=root.rstrip('/'))
     return ''
