@@ -20,6 +20,7 @@ RTMDET = 'configs/quickstart/rtmdet-tiny_ghostnet_coco-sample.py'
 YOLOX = 'configs/quickstart/yolox-tiny_ghostnet_coco-sample.py'
 LRASPP = 'configs/quickstart/lraspp_ghostnet_cityscapes-sample.py'
 VOC = 'configs/quickstart/retinanet_ghostnet_voc-sample.py'
+MOT = 'configs/quickstart/bytetrack_ghostnet_mot-sample.py'
 SAMPLE = os.path.join(REPO, 'samples/coco/train2017')
 ANN = os.path.join(REPO, 'samples/coco/annotations/instances_train2017.json')
 CALIB = os.path.join(REPO, 'samples/coco/val2017')
@@ -75,35 +76,49 @@ def voc_sample(tmp_path_factory):
     return root
 
 
+@pytest.fixture(scope='session')
+def mot_sample(tmp_path_factory):
+    from ghost_mm.data.mot_sample import make_mot_sample
+    root = tmp_path_factory.mktemp('mot_sample')
+    with _in_repo():
+        make_mot_sample(str(root), log=quiet)
+    return root
+
+
+@pytest.fixture(scope='session')
+def generated_samples(cityscapes_sample, voc_sample, mot_sample):
+    """The samples made at test time, by their quick starts' name endings
+    (``*_cityscapes-sample.py``, ``*_voc-sample.py``, ``*_mot-sample.py``)."""
+    return {'cityscapes': cityscapes_sample, 'voc': voc_sample, 'mot': mot_sample}
+
+
 def on_sample_root(root, **extra):
     """cfg_options that point a quick start whose data is generated (the
-    Cityscapes-format and VOC samples) at ``root``."""
+    Cityscapes-format, VOC and MOT samples) at ``root``."""
     return {'train_dataloader.dataset.data_root': f'{root}/',
             'val_dataloader.dataset.data_root': f'{root}/',
             'test_dataloader.dataset.data_root': f'{root}/', **extra}
 
 
-def generated_sample_options(config, cityscapes_sample, voc_sample):
+def generated_sample_options(config, samples):
     """cfg_options for a quick start on a sample generated this session."""
-    if 'cityscapes' in config:
-        return on_sample_root(cityscapes_sample)
-    if 'voc' in config:
-        return on_sample_root(voc_sample)
+    for word, root in samples.items():
+        if config.endswith(f'_{word}-sample.py'):
+            return on_sample_root(root)
     return None
 
 
 @pytest.fixture(scope='session')
-def trained(tmp_path_factory, cityscapes_sample, voc_sample):
+def trained(tmp_path_factory, generated_samples):
     """``trained(config)``: the quick start trained exactly as the README's
-    (segmentation: on the session's Cityscapes-format sample; VOC: on its
-    VOC sample), once per test
+    (those whose data is generated: on the session's sample), once per test
     session however many tests ask; returns the final checkpoint's path."""
     from ghost_mm.runner import load_config, run_train
     checkpoints = {}
 
     def train(config):
         if config not in checkpoints:
-            options = generated_sample_options(config, cityscapes_sample, voc_sample)
+            options = generated_sample_options(config, generated_samples)
             work_dir = tmp_path_factory.mktemp(os.path.basename(config)[:-3])
             with _in_repo():
                 max_iters = load_config(config, options).train_cfg.max_iters
@@ -118,7 +133,7 @@ def quiet(*_):
 
 
 @pytest.fixture(scope='session')
-def deployed(trained, tmp_path_factory, cityscapes_sample, voc_sample):
+def deployed(trained, tmp_path_factory, generated_samples):
     """``deployed(config, backend, int8=False, float_depthwise=False)``: the
     artifact of the trained quick start, exported once per session."""
     from ghost_mm.export.deployable import export_deployable
@@ -128,7 +143,7 @@ def deployed(trained, tmp_path_factory, cityscapes_sample, voc_sample):
         key = (config, backend, int8, float_depthwise)
         if key not in artifacts:
             out = tmp_path_factory.mktemp('deployed') / 'artifact'
-            options = generated_sample_options(config, cityscapes_sample, voc_sample)
+            options = generated_sample_options(config, generated_samples)
             export_deployable(os.path.join(REPO, config), trained(config), str(out), backend,
                               int8, CALIB if int8 else None, float_depthwise,
                               cfg_options=options, log=quiet)

@@ -5,6 +5,8 @@ import os.path as osp
 import subprocess
 import sys
 
+import warnings
+
 import pytest
 from mmengine.config import Config
 
@@ -252,11 +254,36 @@ def test_found_by_the_family_sweep(tmp_path):
     assert Config.fromfile(str(tmp_path / 'gn_ws.py')).model.backbone.type == 'GhostNet'
 
 
-def test_tracking_model_is_refused_naming_its_detector(tmp_path):
-    with pytest.raises(SwapError, match='inside model.detector'):
-        write_swapped_config('mmdet::bytetrack/bytetrack_yolox_x_8xb4-80e_crowdhuman-'
-                             'mot20train_test-mot20test.py', str(tmp_path / 'bt.py'))
-    assert not (tmp_path / 'bt.py').exists()
+def test_tracker_gets_ghostnet_in_its_detector(tmp_path):
+    """Trackers (and semi-supervised wrappers) hold the detector in
+    model.detector: its backbone and neck are swapped there, the tracker's
+    own settings kept, and the loss check runs that one-class detector."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        result = write_swapped_config('mmdet::bytetrack/bytetrack_yolox_x_8xb4-80e_crowdhuman-'
+                                      'mot20train_test-mot20test.py', str(tmp_path / 'bt.py'),
+                                      pretrained=None)
+    assert not [w for w in caught if 'NOT CHECKED' in str(w.message)]
+    model = result.cfg.model
+    assert model.type == 'ByteTrack' and model.tracker.type == 'ByteTracker'
+    assert model.detector.backbone.type == 'GhostNet' and 'backbone' not in model
+    assert model.detector.neck.in_channels == [40, 112, 160]
+    assert model.detector.bbox_head.num_classes == 1
+    assert list(result.diff['model']) == ['detector']
+    assert any('ByteTrack wraps the detector' in note for note in result.notes)
+
+
+def test_a_wrapped_detector_that_does_not_fit_is_refused(tmp_path):
+    """The loss check runs the wrapped detector: a neck left expecting the
+    old channels fails it (the tool would have refused it)."""
+    from ghost_mm.swap.check import _check_runs
+    from ghost_mm.registry import scope_models
+    src = 'mmdet::bytetrack/bytetrack_yolox_x_8xb4-80e_crowdhuman-mot20train_test-mot20test.py'
+    cfg = swap_backbone(src, pretrained=None).cfg
+    cfg.model.detector.neck.in_channels = [320, 640, 1280]  # CSPDarknet's
+    original = Config.fromstring(f'_base_ = {src!r}\n', '.py').model
+    with pytest.raises(SwapError, match='the original backbone runs'):
+        _check_runs(cfg, scope_models('mmdet'), src, original)
 
 
 def test_sweep_tries_each_familys_base_model():

@@ -62,8 +62,8 @@ def main(argv=None):
     parser.add_argument('--soak', type=int, metavar='N',
                         help='N predictions over images of many sizes on each runtime: '
                         'resident memory after warm-up and at the end')
-    parser.add_argument('--markdown', help='with --ghost-everywhere or --serving: write its '
-                        'table into this file, between the lines <!-- table --> and '
+    parser.add_argument('--markdown', help='with --ghost-everywhere, --serving or --realtime: '
+                        'write its table into this file, between the lines <!-- table --> and '
                         '<!-- /table -->')
     parser.add_argument('--no-memory', action='store_true', help='skip the memory subprocesses')
     parser.add_argument('--sizes', nargs='*', choices=list(SIZES), default=list(SIZES),
@@ -74,9 +74,9 @@ def main(argv=None):
     parser.add_argument('--json', help='write the numbers here')
     parser.add_argument('--plot', help='write a latency bar chart here (png)')
     args = parser.parse_args(argv)
-    if args.markdown and args.ghost_everywhere == args.serving:
-        parser.error('--markdown writes the --ghost-everywhere or the --serving table: '
-                     'give one of them')
+    if args.markdown and sum((args.ghost_everywhere, args.serving, args.realtime)) != 1:
+        parser.error('--markdown writes the --ghost-everywhere, the --serving or the --realtime '
+                     'table: give one of them')
     run(args)
 
 

@@ -71,6 +71,8 @@ def realtime_section(args):
     for title, rows in tables.items():
         results[f'real-time {title}'] = rows
         report.print_realtime(title, rows)
+    if args.markdown:
+        report.write_between_markers(args.markdown, report.realtime_markdown(tables, args.threads))
     return results
 
 

@@ -4,6 +4,7 @@ out; the untrained models and image-in-result-out callables they share with
 the ghost-everywhere rows."""
 import functools
 import os
+import re
 import statistics
 
 import torch
@@ -24,7 +25,7 @@ REALTIME = [  # (title, input H x W, ours, the toolbox's own version with its de
      'mmseg::mobilenet_v3/mobilenet-v3-d8_lraspp_4xb4-320k_cityscapes-512x1024.py'),
 ]
 REALTIME_IMAGE = os.path.join(CALIBRATION, '000000000802.jpg')
-DEFAULT, DEPLOY_FORM = ' (toolbox default)', ', deploy form'
+DEFAULT = ' (toolbox default)'
 
 
 def untrained(config):
@@ -55,38 +56,67 @@ def image_in_result_out(model, image):
     return lambda _: inference_detector(model, image)
 
 
-def _deployed(config):
+def deploy_form(model):
+    """The eager deploy form, the same for ours and the defaults: mmcv's
+    ``fuse_conv_bn`` (every conv + BN pair mmcv's modules hold: ConvModule in
+    necks, heads and the default backbones) then ghost_mm's ``to_deploy``
+    (GhostNet's own pairs, V3 merged, channels-last weights)."""
+    import copy
+
+    from mmcv.cnn import fuse_conv_bn
+
     from ghost_mm.deploy import to_deploy
-    model = untrained(config)
-    deployed = to_deploy(model)
+    deployed = to_deploy(fuse_conv_bn(copy.deepcopy(model).eval()), inplace=True)
     deployed.cfg, deployed.dataset_meta = model.cfg, getattr(model, 'dataset_meta', None)
     return deployed
 
 
-REALTIME_RUNTIMES = {  # row suffix -> (backend, OpenVINO precision)
-    ', onnxruntime fp32': ('onnxruntime', 'f32'),
-    ', OpenVINO bf16': ('openvino', 'bf16'),
+EAGER, DEPLOY_FORM = '', ', deploy form'
+REALTIME_RUNTIMES = {  # row suffix -> (backend, int8, OpenVINO precision)
+    ', onnxruntime fp32': ('onnxruntime', False, 'f32'),
+    ', onnxruntime int8': ('onnxruntime', True, 'f32'),
+    ', OpenVINO fp32': ('openvino', False, 'f32'),
+    ', OpenVINO int8': ('openvino', True, 'f32'),
+    ', ncnn fp32': ('ncnn', False, 'f32'),
 }
+FORMS = (EAGER, DEPLOY_FORM, *REALTIME_RUNTIMES)
 
 
-def _realtime_runtime_models(name, config, model, image, workdir):
-    """The deployed artifact (tools/deploy.py's) of the untrained ``model`` on
-    each runtime of REALTIME_RUNTIMES; configs it cannot export are said so."""
-    from ghost_mm.export.deployable import ExportError, export_deployable
-    checkpoint = os.path.join(workdir, f'{name}.pth')
+def _runtime_models(name, config, model, image, workdir, log=print):
+    """The deployed artifacts (tools/deploy.py's: the same export for ours and
+    the defaults) of the untrained ``model`` on each runtime and precision of
+    REALTIME_RUNTIMES; what cannot be exported is said and left out."""
+    from ghost_mm.export.deployable import export_deployable
+    folder = os.path.join(workdir, re.sub(r'\W+', '_', name))
+    os.makedirs(folder, exist_ok=True)
+    checkpoint = os.path.join(folder, 'untrained.pth')
     torch.save({'state_dict': model.state_dict()}, checkpoint)
     rows = {}
-    for suffix, (backend, precision) in REALTIME_RUNTIMES.items():
-        artifact = os.path.join(workdir, f'{name}-{backend}')
-        if not os.path.isdir(artifact):
-            try:
-                export_deployable(config, checkpoint, artifact, backend,
-                                  cfg_options={'model.backbone.init_cfg': None},
-                                  log=lambda *_: None)
-            except ExportError as e:
-                print(f'{name}: no {backend} rows: {e}')
-                return {}
+    for suffix, (backend, int8, precision) in REALTIME_RUNTIMES.items():
+        artifact = os.path.join(folder, f'{backend}-{"int8" if int8 else "fp32"}')
+        try:
+            export_deployable(config, checkpoint, artifact, backend, int8,
+                              CALIBRATION if int8 else None,
+                              cfg_options={'model.backbone.init_cfg': None},
+                              log=lambda *_: None)
+        except Exception as e:  # a row the table then lacks, with the reason
+            log(f'{name}{suffix}: not exported ({type(e).__name__}: {str(e)[:200]})')
+            continue
         rows[name + suffix] = (functools.partial(predictor, artifact, precision, image), False)
+    return rows
+
+
+def like_for_like(rows, names):
+    """Each row's ``x_default``: its time over the same form's time of the
+    toolbox's default (same runtime, same precision); None where the default
+    has no such row. ``names``: ours and the default's base names."""
+    default = next(n for n in names if n.endswith(DEFAULT))
+    for base in names:
+        for form in FORMS:
+            row, reference = rows.get(base + form), rows.get(default + form)
+            if row is not None:
+                row['model'], row['form'] = base, form or ', eager'
+                row['x_default'] = (row['min_ms'] / reference['min_ms']) if reference else None
     return rows
 
 
@@ -94,8 +124,10 @@ def realtime_rows(rounds, workdir, image_path=REALTIME_IMAGE, only=None):
     """Each real-time config and its toolbox's default-backbone version, the
     whole network from an image array to boxes / label map (the config's test
     pipeline: resize, normalise, network, decoding, NMS or argmax), untrained
-    weights, eager; ours also in ghost_mm's deploy form. Params and FLOPs of
-    the network (deploy form, at the config's size)."""
+    weights, in the same forms: eager, deploy form (:func:`deploy_form`), and
+    tools/deploy.py's artifact on each runtime and precision. Params and
+    FLOPs of the network (deploy form, at the config's size); ``x_default``
+    divides like by like (:func:`like_for_like`)."""
     import cv2
     from ghost_mm.complexity import model_report
     image = cv2.imread(image_path)
@@ -109,20 +141,17 @@ def realtime_rows(rounds, workdir, image_path=REALTIME_IMAGE, only=None):
         for name, config in configs.items():
             models[name] = (functools.partial(
                 lambda c: image_in_result_out(untrained(c), image), config), False)
-            if not name.endswith(DEFAULT):
-                models[f'{name}{DEPLOY_FORM}'] = (functools.partial(
-                    lambda c: image_in_result_out(_deployed(c), image), config), False)
+            models[f'{name}{DEPLOY_FORM}'] = (functools.partial(
+                lambda c: image_in_result_out(deploy_form(untrained(c)), image), config), False)
             model = untrained(config)
             _, params, flops, _ = model_report(model.cfg, size)
             counts[name] = (params, flops)
-            if not name.endswith(DEFAULT):
-                models.update(_realtime_runtime_models(name, config, model, image, workdir))
+            models.update(_runtime_models(name, config, model, image, workdir))
         times = latencies(models, (8, 8), rounds)
         rows = {}
         for name, ts in times.items():
-            params, flops = counts[next(n for n in counts if name.startswith(n))]
+            params, flops = counts[max((n for n in counts if name.startswith(n)), key=len)]
             rows[name] = dict(min_ms=min(ts) * 1e3, median_ms=statistics.median(ts) * 1e3,
                               params_m=params / 1e6, gflops=flops / 1e9)
-        tables[title] = rows
+        tables[title] = like_for_like(rows, list(configs))
     return tables
-

@@ -44,15 +44,35 @@ def print_networks(title, rows):
         print(f'{name:46s} {r["min_ms"]:8.1f} {r["median_ms"]:8.1f}')
 
 
+def _x_default(row):
+    return '—' if row.get('x_default') is None else f'{row["x_default"]:.2f}'
+
+
 def print_realtime(title, rows):
-    reference = next(n for n in rows if n.endswith(DEFAULT))
     print(f'\n{title}: image array in, boxes / label map out (untrained weights; '
-          f'{os.path.basename(REALTIME_IMAGE)})')
-    print(f'{"model":62s} {"min ms":>8s} {"median":>8s} {"params M":>8s} {"GFLOPs":>7s}')
+          f'{os.path.basename(REALTIME_IMAGE)}); x default: over the default\'s same form')
+    print(f'{"model":62s} {"min ms":>8s} {"median":>8s} {"params M":>8s} {"GFLOPs":>7s} '
+          f'{"x default":>9s}')
     for name, r in rows.items():
         print(f'{name:62s} {r["min_ms"]:8.1f} {r["median_ms"]:8.1f} '
-              f'{r["params_m"]:8.2f} {r["gflops"]:7.2f}   '
-              f'{r["min_ms"] / rows[reference]["min_ms"]:.2f}x of the default')
+              f'{r["params_m"]:8.2f} {r["gflops"]:7.2f} {_x_default(r):>9s}')
+
+
+def realtime_markdown(tables, threads):
+    """docs/realtime.md's latency table: every config and its toolbox
+    default in each form, the ratio dividing like by like."""
+    lines = [f'| model | form | params | GFLOPs | ms ({threads} threads, min) | '
+             f'× default, same form |', '|---|---|---|---|---|---|']
+    for title, rows in tables.items():
+        lines.append(f'| **{title}** | | | | | |')
+        for r in rows.values():
+            first = r['form'] == ', eager'  # the model's counts on its first row
+            model = f'`{r["model"].replace(DEFAULT, " (default)")}`' if first else ''
+            params = f'{r["params_m"]:.2f}M' if first else ''
+            gflops = f'{r["gflops"]:.2f}' if first else ''
+            lines.append(f'| {model} | {r["form"][2:]} | {params} | {gflops} | '
+                         f'{r["min_ms"]:.1f} | {_x_default(r)} |')
+    return '\n'.join(lines) + '\n'
 
 
 def print_ghost_everywhere(table):

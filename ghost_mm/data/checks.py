@@ -243,9 +243,36 @@ def annotation_warnings(cfg, loaders=DATASET_LOADERS):
     return found
 
 
+# packages that mmdet's tracking parts import only when they are installed
+# (mmdet does not list them), by the part that needs each
+TRACKING_PACKAGES = {'MOTChallengeMetric': 'trackeval', 'ByteTracker': 'lap',
+                     'OCSORTTracker': 'lap', 'SORTTracker': 'lap', 'StrongSORTTracker': 'lap'}
+
+
+def missing_packages(cfg):
+    """Messages for the optional packages the config's tracker or metrics
+    need and this environment lacks (mmdet would fail only when it gets
+    there, after training, or name a TrackEval that needs numpy < 2)."""
+    import importlib.util
+    model = cfg.get('model') or {}
+    parts = [model.get('tracker') or {}]
+    for key in ('val_evaluator', 'test_evaluator'):
+        evaluator = cfg.get(key) or []
+        parts += evaluator if isinstance(evaluator, list) else [evaluator]
+    needed = {}
+    for part in parts:
+        package = TRACKING_PACKAGES.get(str(part.get('type', '')).split('.')[-1])
+        if package:
+            needed.setdefault(package, part['type'])
+    return [f'{part} needs the package {package!r}, which is not installed: '
+            f'pip install "ghost_mm[track]" (in a checkout: pip install ".[track]"), '
+            f'or pip install {package}'
+            for package, part in needed.items() if importlib.util.find_spec(package) is None]
+
+
 def check_inputs(cfg, **kwargs):
     try:
-        problems = missing_inputs(cfg, **kwargs)
+        problems = missing_packages(cfg) + missing_inputs(cfg, **kwargs)
         if problems:
             raise MissingInputError(
                 f'{cfg.filename} cannot run:\n' + '\n\n'.join(problems))

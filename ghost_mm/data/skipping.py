@@ -26,8 +26,10 @@ def skips_bad_images(ds):
 
 
 def image_folder(ds):
-    """Where the file names of a COCO dataset config's annotation file are."""
-    return osp.join(ds.get('data_root') or '', (ds.get('data_prefix') or {}).get('img', ''))
+    """Where the file names of a COCO dataset config's annotation file are
+    (``data_prefix.img``; video datasets such as MOTChallengeDataset: ``img_path``)."""
+    prefix = ds.get('data_prefix') or {}
+    return osp.join(ds.get('data_root') or '', prefix.get('img', prefix.get('img_path', '')))
 
 
 def _unreadable(path):

@@ -16,14 +16,35 @@ from .errors import SwapError, first_line
 CHECK_SIZE = dict(mmdet=320, mmseg=512)  # SSD needs ~300 px, LR-ASPP pools 49x49 at stride 8
 
 
-def _demo_batch(cfg, size):
+def _fewest_classes(node, most=2):
+    """The smallest ``num_classes`` set anywhere in a model config (a
+    one-class tracker's detector must not see label 1), at most ``most``."""
+    if isinstance(node, dict):
+        own = [node['num_classes']] if isinstance(node.get('num_classes'), int) else []
+        return min([most, *own, *(_fewest_classes(v, most) for v in node.values())])
+    if isinstance(node, (list, tuple)):
+        return min([most, *(_fewest_classes(v, most) for v in node)])
+    return most
+
+
+def demo_detection_batch(model_cfg, size, num_items, num_classes, with_mask):
+    """mmdet's demo batch (labels 1 .. ``num_classes`` - 1) with labels the
+    model has: clamped below the fewest classes a part of ``model_cfg`` has
+    (0 for a one-class tracker's detector; unchanged for the others)."""
+    from mmdet.testing import demo_mm_inputs
+    batch = demo_mm_inputs(batch_size=len(num_items), image_shapes=[(3, size, size)] * 2,
+                           num_items=num_items, num_classes=num_classes, with_mask=with_mask)
+    most = _fewest_classes(model_cfg, num_classes) - 1
+    for sample in batch['data_samples']:
+        sample.gt_instances.labels = sample.gt_instances.labels.clamp(max=most)
+    return batch
+
+
+def _demo_batch(cfg, size, model_cfg):
     """Two blank images with one box (and mask, for models with a mask
     head) or an all-background label map each: enough to run every loss."""
     if cfg.default_scope == 'mmdet':
-        from mmdet.testing import demo_mm_inputs
-        return demo_mm_inputs(batch_size=2, image_shapes=[(3, size, size)] * 2,
-                              num_items=[1, 1], num_classes=2,
-                              with_mask='mask' in str(cfg.model).lower())
+        return demo_detection_batch(model_cfg, size, [1, 1], 2, 'mask' in str(cfg.model).lower())
     from mmengine.structures import PixelData
     from mmseg.structures import SegDataSample
     samples = []
@@ -55,12 +76,29 @@ PIP_NAMES = {'sklearn': 'scikit-learn', 'cv2': 'opencv-python', 'PIL': 'Pillow',
              'skimage': 'scikit-image'}
 
 
+def checked_model(model_cfg):
+    """The model whose losses are checked: ``model_cfg``, or the detector a
+    wrapper holds (trackers train their detector on detection batches), with
+    a detection pre-processor made of the wrapper's where only it has one
+    (ByteTrack's and QDTrack's detectors have none of their own)."""
+    if 'backbone' in model_cfg:
+        return model_cfg
+    detector = copy.deepcopy(model_cfg['detector'])
+    if not detector.get('data_preprocessor'):
+        outer = model_cfg.get('data_preprocessor') or {}
+        detector['data_preprocessor'] = dict(
+            type='DetDataPreprocessor', **{k: v for k, v in outer.items() if k in (
+                'mean', 'std', 'bgr_to_rgb', 'rgb_to_bgr', 'pad_size_divisor', 'pad_value')})
+    return detector
+
+
 def _loss_check(model_cfg, registry, cfg):
-    """Build ``model_cfg`` (no weights) and compute its training losses on a tiny batch."""
-    model_cfg = copy.deepcopy(model_cfg)
+    """Build ``model_cfg`` (no weights; a wrapper's detector) and compute its
+    training losses on a tiny batch."""
+    model_cfg = copy.deepcopy(checked_model(model_cfg))
     model_cfg['backbone'].pop('init_cfg', None)
     model_cfg.pop('pretrained', None)
-    data = _demo_batch(cfg, CHECK_SIZE[cfg.default_scope])
+    data = _demo_batch(cfg, CHECK_SIZE[cfg.default_scope], model_cfg)
     runner_message_hub(cfg)
     model = revert_sync_batchnorm(registry.build(model_cfg))
     with torch.no_grad():

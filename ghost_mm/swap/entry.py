@@ -49,7 +49,7 @@ def swap_backbone(src, widen_factor=1.0, pretrained=AUTO, version='v1'):
 
 
 def _swap(src, widen_factor, pretrained, version, base):
-    source, model, old_backbone = _read_source(src, widen_factor, version)
+    source, model, old_backbone, wrapper = _read_source(src, widen_factor, version)
     old_type = old_backbone.get('type')
     registry = _scope_registry(source, src)
     old_channels, strides, dilations = _probe_levels(registry, old_backbone, src)
@@ -63,10 +63,14 @@ def _swap(src, widen_factor, pretrained, version, base):
     backbone, pretrained = _ghostnet_backbone(old_backbone, layout, widen_factor, version,
                                               pretrained, notes)
     model_diff = _model_diff(model, backbone, old_channels, new_channels, src, notes)
+    if wrapper:
+        notes.append(f'{wrapper} wraps the detector: the backbone and what reads it are '
+                     f'swapped in model.detector; the loss check runs the detector')
+        model_diff = dict(detector=model_diff)
     diff = _config_diff(source, model_diff)
     header = _header(src, title, notes, pretrained)
     cfg = Config.fromstring(_render(loadable_name(src), diff, header), '.py')
-    unchecked = _check_runs(cfg, registry, src, model)
+    unchecked = _check_runs(cfg, registry, src, source.model)
     if unchecked:
         notes.append(unchecked)
         header.append(unchecked)

@@ -52,8 +52,12 @@ def _nested_backbone_keys(node, path):
 
 
 def _read_source(src, widen_factor, version):
-    """(the source config, its ``model``, the old backbone as a dict), or a
-    :class:`SwapError` saying why the config cannot be swapped."""
+    """(the source config, the model whose backbone is swapped, the old
+    backbone as a dict, the wrapper's type or None), or a :class:`SwapError`
+    saying why the config cannot be swapped. The model is ``model``, or
+    ``model.detector`` where ``model`` wraps a detector (trackers: ByteTrack,
+    OCSORT, SORT/DeepSORT/StrongSORT, QDTrack, MaskTrack R-CNN;
+    semi-supervised: SoftTeacher ...)."""
     if not is_packaged(src) and not osp.isfile(src):
         raise SwapError(f'config {src!r} does not exist (give a file, or a packaged '
                         f'config such as mmdet::retinanet/retinanet_r50_fpn_1x_coco.py)')
@@ -63,12 +67,11 @@ def _read_source(src, widen_factor, version):
         source = Config.fromstring(f'_base_ = {loadable_name(src)!r}\n', '.py')
     except Exception as e:
         raise SwapError(f'cannot load config {src!r}: {e}') from e
-    model = source.get('model')
+    model = wrapper = source.get('model')
     if model and not model.get('backbone') and (model.get('detector') or {}).get('backbone'):
-        raise SwapError(f'{src}: a {model.get("type")} model wraps a detector (tracking, video '
-                        f'or semi-supervised): its backbone is inside model.detector, which '
-                        f'the tool does not rewrite; swap the detector\'s own config and use '
-                        f'it there')
+        model = model['detector']  # a tracker's or semi-supervised wrapper's detector
+    else:
+        wrapper = None
     if not model or not model.get('backbone'):
         raise SwapError(f'{src}: has no model.backbone to replace')
     old_backbone = model['backbone'].to_dict() if hasattr(model['backbone'], 'to_dict') \
@@ -91,4 +94,4 @@ def _read_source(src, widen_factor, version):
                 f'{src}: model.{key}.shared_head is {head["shared_head"].get("type")!r} '
                 f'(a stage of the old backbone run inside the head); the head '
                 f'depends on that backbone')
-    return source, model, old_backbone
+    return source, model, old_backbone, wrapper and wrapper.get('type')

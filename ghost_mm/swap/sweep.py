@@ -71,16 +71,15 @@ def representative(names):
 
 
 def demo_batch(cfg, size=None):
-    """Two random images with boxes (and masks) of three classes, or random
-    label maps: the tiny batch the sweep and the swap tests train on."""
+    """Two random images with boxes (and masks) of three classes (fewer where
+    the model has fewer), or random label maps: the tiny batch the sweep and
+    the swap tests train on."""
     import torch
     scope = cfg.default_scope
     size = size or SIZE[scope]
     if scope == 'mmdet':
-        from mmdet.testing import demo_mm_inputs
-        return demo_mm_inputs(batch_size=2, image_shapes=[(3, size, size)] * 2,
-                              num_items=[3, 2], num_classes=3,
-                              with_mask='mask' in str(cfg.model).lower())
+        from .check import demo_detection_batch
+        return demo_detection_batch(cfg.model, size, [3, 2], 3, 'mask' in str(cfg.model).lower())
     from mmengine.structures import PixelData
     from mmseg.structures import SegDataSample
     if 'LRASPP' in str(cfg.model.decode_head):
@@ -99,7 +98,8 @@ def demo_batch(cfg, size=None):
 
 
 def train_step_and_predict(cfg, backbone='GhostNet'):
-    """Build ``cfg.model`` (a swapped config) as the Runner would, take one
+    """Build ``cfg.model`` (a swapped config; a wrapper's detector, as the
+    tool's check does: trackers train it on detection batches) as the Runner would, take one
     SGD step on :func:`demo_batch` and predict it; raise AssertionError if
     the backbone is not ``backbone`` (None: any), a loss is not finite, no
     backbone weight moved, or the predictions lack boxes (or a panoptic map)
@@ -109,11 +109,12 @@ def train_step_and_predict(cfg, backbone='GhostNet'):
     from mmengine.model import revert_sync_batchnorm
     from mmengine.optim import OptimWrapper
     from ..registry import scope_models
-    from .check import runner_message_hub
+    from .check import checked_model, runner_message_hub
     registry = scope_models(cfg.default_scope)
     runner_message_hub(cfg)  # YOLOX/TOOD read the iteration/epoch: a fresh hub
     data = demo_batch(cfg)
-    model = revert_sync_batchnorm(registry.build(cfg.model))  # SyncBN needs a process group
+    # SyncBN needs a process group
+    model = revert_sync_batchnorm(registry.build(checked_model(cfg.model)))
     logger = MMLogger.get_current_instance()
     level, logger.level = logger.level, logging.WARNING  # init_weights logs every tensor
     try:
