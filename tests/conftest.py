@@ -67,22 +67,23 @@ def cityscapes_sample(tmp_path_factory):
     return root
 
 
+def _made_sample(tmp_path_factory, name, make):
+    root = tmp_path_factory.mktemp(name)
+    with _in_repo():  # both read the shipped COCO sample
+        make(str(root), log=quiet)
+    return root
+
+
 @pytest.fixture(scope='session')
 def voc_sample(tmp_path_factory):
     from ghost_mm.data.voc_sample import make_voc_sample
-    root = tmp_path_factory.mktemp('voc_sample')
-    with _in_repo():
-        make_voc_sample(str(root), log=quiet)
-    return root
+    return _made_sample(tmp_path_factory, 'voc_sample', make_voc_sample)
 
 
 @pytest.fixture(scope='session')
 def mot_sample(tmp_path_factory):
     from ghost_mm.data.mot_sample import make_mot_sample
-    root = tmp_path_factory.mktemp('mot_sample')
-    with _in_repo():
-        make_mot_sample(str(root), log=quiet)
-    return root
+    return _made_sample(tmp_path_factory, 'mot_sample', make_mot_sample)
 
 
 @pytest.fixture(scope='session')

@@ -30,7 +30,7 @@ def test_demo_keeps_names_and_says_when_no_box(repo_root, tmp_path, trained):
     # (a short training's scores move from run to run; the order does not)
     apple, grey = (top_score(trained(RETINANET), inputs / name) for name in ('a.jpg', 'a.png'))
     assert grey < apple
-    thr = round((grey + apple) / 2, 3)
+    thr = (grey + apple) / 2
     messages = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter('always')

@@ -261,16 +261,33 @@ def test_tracker_gets_ghostnet_in_its_detector(tmp_path):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter('always')
         result = write_swapped_config('mmdet::bytetrack/bytetrack_yolox_x_8xb4-80e_crowdhuman-'
-                                      'mot20train_test-mot20test.py', str(tmp_path / 'bt.py'),
-                                      pretrained=None)
+                                      'mot20train_test-mot20test.py', str(tmp_path / 'bt.py'))
     assert not [w for w in caught if 'NOT CHECKED' in str(w.message)]
     model = result.cfg.model
     assert model.type == 'ByteTrack' and model.tracker.type == 'ByteTracker'
     assert model.detector.backbone.type == 'GhostNet' and 'backbone' not in model
+    assert model.detector.backbone.init_cfg.checkpoint == 'checkpoints/ghostnet_1.0x.pth'
     assert model.detector.neck.in_channels == [40, 112, 160]
     assert model.detector.bbox_head.num_classes == 1
-    assert list(result.diff['model']) == ['detector']
+    # the recipe's YOLOX-X COCO weights are the old detector's: dropped
+    assert model.detector.init_cfg is None
+    # the tracker's pre-processor is the one that runs: GhostNet's ImageNet input there
+    assert model.data_preprocessor.type == 'TrackDataPreprocessor'
+    assert model.data_preprocessor.std == [58.395, 57.12, 57.375]
+    assert model.data_preprocessor.bgr_to_rgb and model.data_preprocessor.use_det_processor
     assert any('ByteTrack wraps the detector' in note for note in result.notes)
+
+
+def test_semi_supervised_wrapper_normalises_where_it_runs_the_detector():
+    """SoftTeacher runs its MultiBranchDataPreprocessor, which holds the
+    detector's pre-processing as ``data_preprocessor``: set there too."""
+    result = swap_backbone('mmdet::soft_teacher/soft-teacher_faster-rcnn_r50-caffe_fpn_180k_'
+                           'semi-0.1-coco.py', pretrained=None)
+    model = result.cfg.model
+    assert model.detector.backbone.type == 'GhostNet'
+    assert model.data_preprocessor.type == 'MultiBranchDataPreprocessor'
+    inner = model.data_preprocessor.data_preprocessor
+    assert inner.std == [58.395, 57.12, 57.375] and inner.bgr_to_rgb
 
 
 def test_a_wrapped_detector_that_does_not_fit_is_refused(tmp_path):

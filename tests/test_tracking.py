@@ -3,8 +3,6 @@ ByteTrack config (mmdet's recipe with a YOLOX-tiny-GhostNet detector), the
 quick start training its detector and tracking the sample through
 tools/test.py's function with mmdet's MOTChallengeMetric, and a missing
 TrackEval / lap named before anything runs."""
-import importlib.util
-
 import pytest
 
 from conftest import MOT, on_sample_root
@@ -58,10 +56,11 @@ def test_bytetrack_config_is_mmdets_recipe_with_a_ghostnet_detector(repo_root):
 
 
 def test_missing_tracking_packages_are_named_before_anything_runs(repo_root, monkeypatch):
-    find_spec = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, 'find_spec',
-                        lambda name, *a: None if name in ('trackeval', 'lap') else
-                        find_spec(name, *a))
+    # as mmdet leaves them when the import fails
+    from mmdet.evaluation.metrics import mot_challenge_metric
+    from mmdet.models.trackers import byte_tracker
+    monkeypatch.setattr(mot_challenge_metric, 'trackeval', None)
+    monkeypatch.setattr(byte_tracker, 'lap', None)
     from ghost_mm.data.checks import check_inputs
     with pytest.raises(MissingInputError) as err:
         check_inputs(load_config(MOT), check_pretrained=False)

@@ -44,6 +44,7 @@ def test_voc_sample_is_the_coco_sample_as_vocdataset_reads_it(repo_root, voc_sam
         read[info['img_id']] = sorted((classes[o['bbox_label']], *o['bbox'])
                                       for o in info['instances'])
     assert read.keys() == expected.keys() and len(read) == 9
+    assert sum(len(objects) for objects in read.values()) == 13
     for image_id, objects in expected.items():
         assert [o[0] for o in read[image_id]] == [o[0] for o in objects]
         for got, want in zip(read[image_id], objects):
@@ -70,8 +71,8 @@ def test_voc_configs_are_mmdets_recipes_with_ghostnet(repo_root):
         assert classes == 20
 
 
-def test_missing_voc_data_names_mmdets_layout(tmp_path, monkeypatch):
-    config = osp.abspath('configs/retinanet_ghostnet_voc0712.py')
+def test_missing_voc_data_names_mmdets_layout(repo_root, tmp_path, monkeypatch):
+    config = osp.join(repo_root, 'configs/retinanet_ghostnet_voc0712.py')
     monkeypatch.chdir(tmp_path)  # no data/VOCdevkit here
     from ghost_mm.data.checks import check_inputs
     with pytest.raises(MissingInputError) as err:

@@ -8,7 +8,8 @@ slurm_run() {
     [ "$GPUS_PER_NODE" = 0 ] && per_node=()
     # SRUN_ARGS: extra srun options, split on spaces as mmdet's scripts do
     # shellcheck disable=SC2086
-    exec srun -p "$PARTITION" --job-name="$JOB_NAME" --ntasks="$GPUS" "${per_node[@]}" \
+    # ${a[@]+"${a[@]}"}: an empty array under set -u on bash < 4.4 too
+    exec srun -p "$PARTITION" --job-name="$JOB_NAME" --ntasks="$GPUS" ${per_node[@]+"${per_node[@]}"} \
         --cpus-per-task="$CPUS_PER_TASK" --kill-on-bad-exit=1 ${SRUN_ARGS:-} \
         "$PYTHON" -u "$@"
 }

@@ -243,31 +243,40 @@ def annotation_warnings(cfg, loaders=DATASET_LOADERS):
     return found
 
 
-# packages that mmdet's tracking parts import only when they are installed
-# (mmdet does not list them), by the part that needs each
-TRACKING_PACKAGES = {'MOTChallengeMetric': 'trackeval', 'ByteTracker': 'lap',
-                     'OCSORTTracker': 'lap', 'SORTTracker': 'lap', 'StrongSORTTracker': 'lap'}
+# mmdet's tracking parts import these packages only when they are installed
+# (mmdet does not list them) and keep None under the name otherwise: the part,
+# and the mmdet module and name to look at
+TRACKING_PACKAGES = {
+    'MOTChallengeMetric': ('mmdet.evaluation.metrics.mot_challenge_metric', 'trackeval'),
+    'ByteTracker': ('mmdet.models.trackers.byte_tracker', 'lap'),
+    'OCSORTTracker': ('mmdet.models.trackers.ocsort_tracker', 'lap'),
+    'SORTTracker': ('mmdet.models.trackers.sort_tracker', 'motmetrics'),
+    'StrongSORTTracker': ('mmdet.models.trackers.strongsort_tracker', 'motmetrics'),
+}
+# how to install each: lap and TrackEval (a fork that runs on numpy 2) are
+# ghost_mm's track extra; motmetrics 1.4.0 calls np.asfarray, gone in numpy 2
+INSTALL = {'trackeval': 'pip install "ghost_mm[track]" (in a checkout: pip install ".[track]")',
+           'lap': 'pip install "ghost_mm[track]" (in a checkout: pip install ".[track]")',
+           'motmetrics': 'pip install motmetrics (1.4.0 needs numpy < 2)'}
 
 
 def missing_packages(cfg):
     """Messages for the optional packages the config's tracker or metrics
-    need and this environment lacks (mmdet would fail only when it gets
-    there, after training, or name a TrackEval that needs numpy < 2)."""
-    import importlib.util
+    need and mmdet found missing (mmdet would fail only when it gets there,
+    after training, or ask for a TrackEval that needs numpy < 2)."""
+    import importlib
     model = cfg.get('model') or {}
     parts = [model.get('tracker') or {}]
     for key in ('val_evaluator', 'test_evaluator'):
         evaluator = cfg.get(key) or []
         parts += evaluator if isinstance(evaluator, list) else [evaluator]
-    needed = {}
-    for part in parts:
-        package = TRACKING_PACKAGES.get(str(part.get('type', '')).split('.')[-1])
-        if package:
-            needed.setdefault(package, part['type'])
-    return [f'{part} needs the package {package!r}, which is not installed: '
-            f'pip install "ghost_mm[track]" (in a checkout: pip install ".[track]"), '
-            f'or pip install {package}'
-            for package, part in needed.items() if importlib.util.find_spec(package) is None]
+    problems = []
+    for part in {str(p.get('type', '')).split('.')[-1] for p in parts} & set(TRACKING_PACKAGES):
+        module, package = TRACKING_PACKAGES[part]
+        if getattr(importlib.import_module(module), package, None) is None:
+            problems.append(f'{part} needs the package {package!r}, which is not installed: '
+                            f'{INSTALL[package]}')
+    return sorted(problems)
 
 
 def check_inputs(cfg, **kwargs):

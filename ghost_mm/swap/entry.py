@@ -12,7 +12,7 @@ from ..models.ghostnet import level_channels
 from .check import _check_runs
 from .layout import AUTO, _ghostnet_backbone, _ghostnet_layout
 from .probe import _probe_levels
-from .remap import _model_diff
+from .remap import IMAGENET_PREPROCESSING, _model_diff
 from .render import _config_diff, _header, _render
 from ..config_files import is_packaged
 from .source import _read_source, _scope_registry, loadable_name
@@ -64,9 +64,7 @@ def _swap(src, widen_factor, pretrained, version, base):
                                               pretrained, notes)
     model_diff = _model_diff(model, backbone, old_channels, new_channels, src, notes)
     if wrapper:
-        notes.append(f'{wrapper} wraps the detector: the backbone and what reads it are '
-                     f'swapped in model.detector; the loss check runs the detector')
-        model_diff = dict(detector=model_diff)
+        model_diff = _wrapper_diff(source.model, model, model_diff, notes)
     diff = _config_diff(source, model_diff)
     header = _header(src, title, notes, pretrained)
     cfg = Config.fromstring(_render(loadable_name(src), diff, header), '.py')
@@ -75,6 +73,28 @@ def _swap(src, widen_factor, pretrained, version, base):
         notes.append(unchecked)
         header.append(unchecked)
     return SwapResult(cfg, diff, notes, _render(base, diff, header))
+
+
+def _wrapper_diff(wrapper, detector, detector_diff, notes):
+    """The diff of a model that wraps a detector (a tracker, a semi-supervised
+    model): the detector's diff in ``model.detector``, the detector's own
+    weights dropped (they are the old backbone's detector's), and GhostNet's
+    ImageNet pre-processing set where the wrapper does it: its own
+    pre-processor (trackers' TrackDataPreprocessor) or the one it runs for
+    the detector (MultiBranchDataPreprocessor's ``data_preprocessor``)."""
+    notes.append(f'{wrapper.type} wraps the detector: the backbone and what reads it are '
+                 f'swapped in model.detector; the loss check runs the detector')
+    if detector.get('init_cfg'):
+        detector_diff['init_cfg'] = None
+        notes.append(f'model.detector.init_cfg ({(detector["init_cfg"] or {}).get("checkpoint")}) '
+                     f'removed: those weights are the old detector\'s')
+    diff = dict(detector=detector_diff)
+    outer = wrapper.get('data_preprocessor') or {}
+    if 'data_preprocessor' in outer:  # MultiBranchDataPreprocessor
+        diff['data_preprocessor'] = dict(data_preprocessor=dict(IMAGENET_PREPROCESSING))
+    elif outer:
+        diff['data_preprocessor'] = dict(IMAGENET_PREPROCESSING)
+    return diff
 
 
 def write_swapped_config(src, dst, widen_factor=1.0, pretrained=AUTO, version='v1'):
