@@ -10,7 +10,7 @@ import torch
 
 from .detectors import predictor
 from .paths import CALIBRATION, ROOT
-from .realtime import REALTIME_IMAGE, image_in_result_out, untrained
+from .realtime import REALTIME_IMAGE, image_in_result_out, initialised, untrained
 from .timing import latencies
 
 GHOST_EVERYWHERE_SIZE = (800, 1333)
@@ -47,16 +47,6 @@ def _ghost_prediction_convs(model):
             normal_init(inner, std=0.01, bias=bias)  # RetinaHead's init, prior included
         setattr(head, name, ghost)
     return model
-
-
-def initialised(config):
-    """``config``'s untrained model with its own initialisation (RetinaHead's
-    prior: scores ~0.01, so NMS sees what a trained detector gives it, not
-    every anchor), the same weights for the eager rows and the artifacts."""
-    torch.manual_seed(0)
-    model = untrained(config)
-    model.init_weights()
-    return model.eval()
 
 
 def _eager(image, config, deploy=False, prediction_convs=False):

@@ -56,16 +56,44 @@ def image_in_result_out(model, image):
     return lambda _: inference_detector(model, image)
 
 
+def initialised(config):
+    """``config``'s untrained model with its own initialisation (the heads'
+    score prior: scores ~0.01, so NMS sees what a trained detector gives it,
+    not every anchor), the same weights for the eager rows and the artifacts."""
+    torch.manual_seed(0)
+    model = untrained(config)
+    model.init_weights()
+    return model.eval()
+
+
+def _fold_conv_modules(model):
+    """mmcv ConvModules' conv + BN folded (mmcv's own ``fuse_conv_bn`` also
+    folds a conv that several modules share, as RTMDet's head shares its
+    convs across levels with a BN per level: the conv would take every
+    level's BN in turn, so shared convs are left as they are)."""
+    import collections
+
+    from mmcv.cnn import ConvModule
+    from torch.nn.modules.batchnorm import _BatchNorm
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+    uses = collections.Counter(id(m) for _, m in model.named_modules(remove_duplicate=False))
+    for module in model.modules():
+        if (isinstance(module, ConvModule) and module.with_norm
+                and type(module.conv) is torch.nn.Conv2d and uses[id(module.conv)] == 1
+                and isinstance(module.norm, _BatchNorm)
+                and module.order.index('conv') < module.order.index('norm')):
+            module.conv = fuse_conv_bn_eval(module.conv, module.norm)
+            setattr(module, module.norm_name, torch.nn.Identity())
+    return model
+
+
 def deploy_form(model):
     """The eager deploy form, the same for ours and the defaults: ghost_mm's
-    ``to_deploy`` (V3 merged, GhostNet's own conv + BN pairs folded,
-    channels-last), then mmcv's ``fuse_conv_bn`` for every pair mmcv's
-    modules hold (ConvModule in necks, heads and the default backbones),
-    weights kept channels-last."""
-    from mmcv.cnn import fuse_conv_bn
-
+    ``to_deploy`` (V3 merged, GhostNet's own conv + BN pairs folded), every
+    mmcv ConvModule's conv + BN folded too (necks, heads, the default
+    backbones), weights channels-last."""
     from ghost_mm.deploy import to_deploy
-    deployed = fuse_conv_bn(to_deploy(model)).to(memory_format=torch.channels_last)
+    deployed = _fold_conv_modules(to_deploy(model)).to(memory_format=torch.channels_last)
     deployed.cfg, deployed.dataset_meta = model.cfg, getattr(model, 'dataset_meta', None)
     return deployed
 
@@ -123,7 +151,8 @@ def realtime_rows(rounds, workdir, image_path=REALTIME_IMAGE, only=None):
     """Each real-time config and its toolbox's default-backbone version, the
     whole network from an image array to boxes / label map (the config's test
     pipeline: resize, normalise, network, decoding, NMS or argmax), untrained
-    weights, in the same forms: eager, deploy form (:func:`deploy_form`), and
+    weights with each model's own initialisation (:func:`initialised`), in
+    the same forms: eager, deploy form (:func:`deploy_form`), and
     tools/deploy.py's artifact on each runtime and precision. Params and
     FLOPs of the network (deploy form, at the config's size); ``x_default``
     divides like by like (:func:`like_for_like`)."""
@@ -139,10 +168,11 @@ def realtime_rows(rounds, workdir, image_path=REALTIME_IMAGE, only=None):
         models, counts = {}, {}
         for name, config in configs.items():
             models[name] = (functools.partial(
-                lambda c: image_in_result_out(untrained(c), image), config), False)
+                lambda c: image_in_result_out(initialised(c), image), config), False)
             models[f'{name}{DEPLOY_FORM}'] = (functools.partial(
-                lambda c: image_in_result_out(deploy_form(untrained(c)), image), config), False)
-            model = untrained(config)
+                lambda c: image_in_result_out(deploy_form(initialised(c)), image), config),
+                False)
+            model = initialised(config)
             _, params, flops, _ = model_report(model.cfg, size)
             counts[name] = (params, flops)
             models.update(_runtime_models(name, config, model, image, workdir))
