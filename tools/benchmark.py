@@ -12,7 +12,7 @@ mmdet's MobileNetV2, on the same inputs and threads: ours eager, deployed
     .venv/bin/python tools/benchmark.py --ghost-everywhere --sizes --no-memory \
         --json docs/ghost_everywhere.json --markdown docs/ghost_everywhere.md
         # whole RetinaNet: GhostNet today vs Ghost FPN+head vs ResNet-50 vs MobileNetV2
-    .venv/bin/python tools/benchmark.py --serving --soak 5000 --sizes \
+    .venv/bin/python tools/benchmark.py --serving --soak 5000 --soak-clip 3000 --sizes \
         --json docs/serving.json --markdown docs/serving.md   # a deployed model under load
 
 Latency is the minimum (and the median) over interleaved rounds: every model
@@ -62,6 +62,10 @@ def main(argv=None):
     parser.add_argument('--soak', type=int, metavar='N',
                         help='N predictions over images of many sizes on each runtime: '
                         'resident memory after warm-up and at the end')
+    parser.add_argument('--soak-clip', type=int, metavar='FRAMES',
+                        help='a FRAMES-long clip (made from the sample photos) through '
+                        'infer_video on each runtime: resident memory after warm-up and at '
+                        'the end')
     parser.add_argument('--markdown', help='with --ghost-everywhere, --serving or --realtime: '
                         'write its table into this file, between the lines <!-- table --> and '
                         '<!-- /table -->')

@@ -21,7 +21,7 @@ from .detectors import END_TO_END, config_latencies, detector_latencies, end_to_
 from .ghost_everywhere import ghost_everywhere_markdown, ghost_everywhere_rows
 from .paths import ROOT
 from .realtime import realtime_rows
-from .serving import serving_artifacts, serving_markdown, serving_rows, soak
+from .serving import serving_artifacts, serving_markdown, serving_rows, soak, soak_clip
 
 __all__ = ['SIZES', 'run']
 
@@ -88,23 +88,26 @@ def ghost_everywhere_section(args):
 
 
 def serving_section(args):
-    """--serving (images/s, like-for-like ratios) and/or --soak N (memory)."""
+    """--serving (images/s, like-for-like ratios), --soak N and --soak-clip
+    FRAMES (memory)."""
     import tempfile
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         artifacts = serving_artifacts(tmp)
-        rows = ratios = soak_rows = None
+        rows = ratios = soak_rows = clip_rows = None
         if args.serving:
             rows, ratios = serving_rows(args.threads, max(3, args.rounds // 2), artifacts)
             results['serving'] = dict(rows=rows, ratios=ratios)
         if args.soak:
             soak_rows = soak(artifacts, args.threads, args.soak)
             results['soak'] = soak_rows
-    table = serving_markdown(rows, ratios, args.threads, soak_rows) if rows else None
-    if table:
-        print(f'\nA deployed RetinaNet quick start (320 px) serving images\n{table}')
-        if args.markdown:
-            report.write_between_markers(args.markdown, table)
+        if args.soak_clip:
+            clip_rows = soak_clip(artifacts, args.threads, args.soak_clip, tmp)
+            results['soak clip'] = clip_rows
+    table = serving_markdown(rows, ratios, args.threads, soak_rows, clip_rows)
+    print(f'\nA deployed RetinaNet quick start (320 px) serving images\n{table}')
+    if args.markdown and rows:  # the page's table holds the images/s rows
+        report.write_between_markers(args.markdown, table)
     return results
 
 
@@ -148,7 +151,7 @@ def run(args):
 
     results = backbone_section(args)
     for flag, section in SECTIONS:
-        if getattr(args, flag) or (flag == 'serving' and args.soak):
+        if getattr(args, flag) or (flag == 'serving' and (args.soak or args.soak_clip)):
             results.update(section(args))
 
     if args.json:

@@ -1,13 +1,15 @@
-"""A deployed detector serving images (``--serving``, ``--soak N``): images/s
-one at a time vs ``predict_many`` (throughput mode), a folder of one size vs
-one whose images all differ in size, the ways OpenVINO can meet a new size,
-and resident memory over thousands of predictions.
+"""A deployed detector serving images (``--serving``, ``--soak N``,
+``--soak-clip FRAMES``): images/s one at a time vs ``predict_many``
+(throughput mode), a folder of one size vs one whose images all differ in
+size, the ways OpenVINO can meet a new size, and resident memory over
+thousands of predictions and over a long clip.
 
 Like for like: every ratio divides two rows of the same artifact on the same
 runtime with the same threads. The artifact is the RetinaNet quick start
 (320 px) with its own untrained initialisation (RetinaHead's prior, so NMS
 sees what a trained detector gives it)."""
 import os
+import threading
 import time
 
 import numpy as np
@@ -180,17 +182,92 @@ def soak(artifacts, threads, predictions, warmup=0.1, log=print):
     return rows
 
 
-def serving_markdown(rows, ratios, threads, soak_rows=None):
-    """docs/serving.md's table from ``rows`` (and the soak's, if run)."""
-    lines = [f'| case ({threads} threads, {next(iter(rows.values()))["images"]} images) '
-             '| images/s |', '|---|---:|']
-    lines += [f'| {name} | {row["images_per_s"]:.1f} |' for name, row in rows.items()]
-    lines += ['', '| ratio (same artifact, same runtime) | |', '|---|---:|']
-    lines += [f'| {name} | {value:.2f}x |' for name, value in ratios.items()]
+def write_clip(path, frames, size=(640, 480), fps=30):
+    """A ``frames``-long MJPG clip at ``path``: a slow pan across each of the
+    sample's photos in turn (5 s each), as a camera would film them."""
+    import cv2
+    photos = [cv2.resize(p, (size[0] * 3 // 2, size[1] * 3 // 2)) for p in sample_images()]
+    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'MJPG'), fps, size)
+    try:
+        for i in range(frames):
+            photo, step = photos[i // (5 * fps) % len(photos)], i % (5 * fps)
+            x = step * (photo.shape[1] - size[0]) // (5 * fps)
+            y = step * (photo.shape[0] - size[1]) // (5 * fps)
+            writer.write(np.ascontiguousarray(photo[y:y + size[1], x:x + size[0]]))
+    finally:
+        writer.release()
+    return path
+
+
+class _MemorySampler:
+    """Resident memory every ``every`` seconds, from a thread, while in the
+    ``with`` block: ``samples`` is [(seconds since the start, MB)]."""
+
+    def __init__(self, every=0.25):
+        self.every, self.samples, self._stop = every, [], threading.Event()
+
+    def _run(self):
+        start = time.perf_counter()
+        while not self._stop.wait(self.every):
+            self.samples.append((time.perf_counter() - start, rss_mb()))
+
+    def __enter__(self):
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_):
+        self._stop.set()
+        self._thread.join()
+
+
+def soak_clip(artifacts, threads, frames, workdir, warmup=0.1, log=print):
+    """A ``frames``-long clip through ``infer_video`` (tools/infer_deployed.py
+    CLIP: decode, predict_many, draw, encode, per-frame json) on each backend;
+    resident memory sampled every 0.25 s, its growth measured from the end of
+    the warm-up (the first ``warmup`` of the run's time) to the end."""
+    from ghost_mm.runtime.video import infer_video
+    if frames < 300:
+        raise ValueError(f'--soak-clip {frames}: give 300 frames or more')
+    clip = write_clip(os.path.join(workdir, 'soak.avi'), frames)
+    rows = {}
+    for backend, artifact in artifacts.items():
+        with _MemorySampler() as memory:
+            done = infer_video(artifact, clip, os.path.join(workdir, f'soak-{backend}'),
+                               threads=threads, show=False, log=lambda *_: None)
+        seconds = memory.samples[-1][0]
+        after_warmup = next(mb for t, mb in memory.samples if t >= warmup * seconds)
+        end = memory.samples[-1][1]
+        rows[backend] = dict(frames=done['frames'], seconds=seconds, fps=done['fps'],
+                             rss_after_warmup_mb=after_warmup, rss_end_mb=end,
+                             rss_max_mb=max(mb for _, mb in memory.samples),
+                             growth=end / after_warmup - 1)
+        log(f'soak clip {backend}: {done["frames"]} frames in {seconds:.0f} s '
+            f'({done["fps"]:.1f} FPS), resident memory {after_warmup:.0f} MB after warm-up, '
+            f'{end:.0f} MB at the end ({100 * rows[backend]["growth"]:+.1f}%, target <= +5%)')
+    return rows
+
+
+def serving_markdown(rows, ratios, threads, soak_rows=None, clip_rows=None):
+    """docs/serving.md's table from ``rows`` (if run) and the soaks' (if run)."""
+    lines = []
+    if rows:
+        lines += [f'| case ({threads} threads, {next(iter(rows.values()))["images"]} images) '
+                  '| images/s |', '|---|---:|']
+        lines += [f'| {name} | {row["images_per_s"]:.1f} |' for name, row in rows.items()]
+        lines += ['', '| ratio (same artifact, same runtime) | |', '|---|---:|']
+        lines += [f'| {name} | {value:.2f}x |' for name, value in ratios.items()]
     if soak_rows:
         lines += ['', '| soak | predictions | seconds | MB after warm-up | MB at the end '
                   '| growth |', '|---|---:|---:|---:|---:|---:|']
         lines += [f'| {backend} | {r["predictions"]} | {r["seconds"]:.0f} | '
                   f'{r["rss_after_warmup_mb"]:.0f} | {r["rss_end_mb"]:.0f} | '
                   f'{100 * r["growth"]:+.1f}% |' for backend, r in soak_rows.items()]
+    if clip_rows:
+        lines += ['', '| soak, a long clip (infer_video) | frames | seconds | FPS '
+                  '| MB after warm-up | MB at the end | growth |',
+                  '|---|---:|---:|---:|---:|---:|---:|']
+        lines += [f'| {backend} | {r["frames"]} | {r["seconds"]:.0f} | {r["fps"]:.1f} | '
+                  f'{r["rss_after_warmup_mb"]:.0f} | {r["rss_end_mb"]:.0f} | '
+                  f'{100 * r["growth"]:+.1f}% |' for backend, r in clip_rows.items()]
     return '\n'.join(lines) + '\n'
