@@ -1,6 +1,8 @@
 """Shared by the tests that compare two computations of the same network."""
 import pathlib
 
+import cv2
+
 import torch
 from torch.nn.modules.batchnorm import _BatchNorm
 
@@ -59,3 +61,14 @@ def label_map_agreement(expected_dir, got_dir):
         agree += int((have == want).sum())
         total += want.size
     return agree / total
+
+
+def read_video(path):
+    """(every frame of the video at ``path``, its frame rate), read by OpenCV."""
+    capture, frames = cv2.VideoCapture(str(path)), []
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        frames.append(frame)
+    return frames, capture.get(cv2.CAP_PROP_FPS)

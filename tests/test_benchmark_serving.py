@@ -1,8 +1,8 @@
 """tools/benchmark.py --serving / --soak / --soak-clip: the pieces that do not
 time anything (the timings themselves are not tests)."""
-import cv2
 import numpy as np
 import pytest
+from helpers import read_video
 
 from ghost_mm.benchmark.serving import (KINDS, serving_ratios, soak_clip, varied_images,
                                         write_clip)
@@ -33,13 +33,7 @@ def test_ratios_divide_rows_of_one_runtime_and_way():
 
 def test_write_clip_writes_every_frame_at_its_size(tmp_path, repo_root):
     path = write_clip(str(tmp_path / 'clip.avi'), 40, size=(160, 120))
-    capture = cv2.VideoCapture(path)
-    frames = []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frames.append(frame)
+    frames, _ = read_video(path)
     assert len(frames) == 40 and frames[0].shape == (120, 160, 3)
     assert not np.array_equal(frames[0], frames[39])  # the camera pans
 

@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 
 from conftest import RETINANET
+from helpers import read_video
 from ghost_mm.inference import _model_and_visualizer, draw_predictions
 
 
@@ -81,15 +82,9 @@ def test_demo_draws_a_video_as_mmdets_video_demo(repo_root, tmp_path, trained):
     assert ok and best >= 0.02
     demo_main([RETINANET, trained(RETINANET), clip, '--out-dir', str(tmp_path / 'out'),
                '--score-thr', str(math.floor(best * 100) / 100)])
-    written = cv2.VideoCapture(str(tmp_path / 'out' / 'clip.avi'))
-    frames = []
-    while True:
-        ok, frame = written.read()
-        if not ok:
-            break
-        frames.append(frame)
+    frames, fps = read_video(tmp_path / 'out' / 'clip.avi')
     assert len(frames) == 4 and frames[0].shape == (240, 320, 3)
-    assert written.get(cv2.CAP_PROP_FPS) == 5
+    assert fps == 5
     # boxes drawn: the written frame is not the input frame (beyond JPEG noise)
     assert np.abs(frames[0].astype(int) - first.astype(int)).max() > 100
     assert not list((tmp_path / 'out').glob('*.partial*'))

@@ -20,7 +20,7 @@ from conftest import (ANN, CALIB, DEEPLABV3, FASTER_RCNN, LRASPP, REPO, RETINANE
 from ghost_mm.runner import run_test
 from ghost_mm.runtime import ArtifactError, BadImage, DeployedModel, infer_images, read_meta
 from ghost_mm.runtime.artifact import META_FILE
-from helpers import label_map_agreement, match_detections
+from helpers import label_map_agreement, match_detections, read_video
 
 pytest.importorskip('mmdeploy')
 pytest.importorskip('openvino')
@@ -570,16 +570,6 @@ def _clip(path, frames=12, size=(320, 240), fps=10):
     return path
 
 
-def _read_all(path):
-    capture, frames = cv2.VideoCapture(str(path)), []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frames.append(frame)
-    return frames, capture.get(cv2.CAP_PROP_FPS)
-
-
 def test_video_in_annotated_video_and_per_frame_json_out(tmp_path, deployed):
     """tools/infer_deployed.py CLIP, with torch and OpenMMLab blocked: the
     annotated video keeps the clip's frame count, size and frame rate, and
@@ -591,8 +581,8 @@ def test_video_in_annotated_video_and_per_frame_json_out(tmp_path, deployed):
                          cwd=REPO)
     assert run.returncode == 0, run.stderr
     assert '12 frames at' in run.stdout
-    written, fps = _read_all(tmp_path / 'out' / 'clip.avi')
-    frames, fps_in = _read_all(clip)
+    written, fps = read_video(tmp_path / 'out' / 'clip.avi')
+    frames, fps_in = read_video(clip)
     assert len(written) == len(frames) == 12 and fps == fps_in == 10
     assert written[0].shape == frames[0].shape == (240, 320, 3)
     result = json.loads((tmp_path / 'out' / 'clip.avi.json').read_text())
