@@ -41,3 +41,11 @@ def test_write_clip_writes_every_frame_at_its_size(tmp_path, repo_root):
 def test_soak_clip_refuses_a_short_clip(tmp_path):
     with pytest.raises(ValueError, match='--soak-clip 20: give 300 frames or more'):
         soak_clip({}, 2, 20, str(tmp_path))
+
+
+@pytest.mark.parametrize('flag, value', [('--soak', '50'), ('--soak-clip', '20')])
+def test_tool_refuses_a_short_soak_before_exporting(flag, value, capsys):
+    from benchmark import main
+    with pytest.raises(SystemExit):
+        main([flag, value, '--sizes'])
+    assert f'{flag} {value}: give' in capsys.readouterr().err

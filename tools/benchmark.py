@@ -78,6 +78,11 @@ def main(argv=None):
     parser.add_argument('--json', help='write the numbers here')
     parser.add_argument('--plot', help='write a latency bar chart here (png)')
     args = parser.parse_args(argv)
+    # before the artifacts are exported (minutes), not after
+    if args.soak is not None and args.soak < 200:
+        parser.error(f'--soak {args.soak}: give 200 or more (memory is sampled every 100)')
+    if args.soak_clip is not None and args.soak_clip < 300:
+        parser.error(f'--soak-clip {args.soak_clip}: give 300 frames or more')
     if args.markdown and sum((args.ghost_everywhere, args.serving, args.realtime)) != 1:
         parser.error('--markdown writes the --ghost-everywhere, the --serving or the --realtime '
                      'table: give one of them')
