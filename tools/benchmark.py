@@ -9,6 +9,8 @@ mmdet's MobileNetV2, on the same inputs and threads: ours eager, deployed
     .venv/bin/python tools/benchmark.py --end-to-end [--checkpoint CKPT]   # image in, boxes out
     .venv/bin/python tools/benchmark.py --config MY_CONFIG.py --shape 512 1024   # your model
     .venv/bin/python tools/benchmark.py --realtime --sizes   # SSDLite/RTMDet/YOLOX/LR-ASPP vs defaults
+    .venv/bin/python tools/benchmark.py --profile --realtime-only SSDLite RTMDet --sizes \
+        --json docs/realtime_profile.json --markdown docs/realtime.md  # OpenVINO's time by layer type
     .venv/bin/python tools/benchmark.py --ghost-everywhere --sizes --no-memory \
         --json docs/ghost_everywhere.json --markdown docs/ghost_everywhere.md
         # whole RetinaNet: GhostNet today vs Ghost FPN+head vs ResNet-50 vs MobileNetV2
@@ -49,8 +51,12 @@ def main(argv=None):
                         help='the real-time configs (SSDLite, RTMDet-tiny, YOLOX-tiny, LR-ASPP) '
                              'beside their toolbox default-backbone versions, image in, result out')
     parser.add_argument('--realtime-only', nargs='+', metavar='WORD',
-                        help='with --realtime: only the tables whose title has one of these '
-                             'words (e.g. RTMDet YOLOX)')
+                        help='with --realtime or --profile: only the tables whose title has '
+                             'one of these words (e.g. RTMDet YOLOX)')
+    parser.add_argument('--profile', action='store_true',
+                        help='where the real-time configs\' and their defaults\' OpenVINO time '
+                        'goes (fp32, int8): OpenVINO\'s per-layer counters by layer type; '
+                        '--realtime-only filters it too')
     parser.add_argument('--ghost-everywhere', action='store_true',
                         help='whole RetinaNet at 800x1333, image to boxes: GhostNet today, with '
                              'Ghost FPN+head, ResNet-50, MobileNetV2 (eager, deploy form, '
@@ -83,9 +89,10 @@ def main(argv=None):
         parser.error(f'--soak {args.soak}: give 200 or more (memory is sampled every 100)')
     if args.soak_clip is not None and args.soak_clip < 300:
         parser.error(f'--soak-clip {args.soak_clip}: give 300 frames or more')
-    if args.markdown and sum((args.ghost_everywhere, args.serving, args.realtime)) != 1:
-        parser.error('--markdown writes the --ghost-everywhere, the --serving or the --realtime '
-                     'table: give one of them')
+    if args.markdown and sum((args.ghost_everywhere, args.serving, args.realtime,
+                              args.profile)) != 1:
+        parser.error('--markdown writes the --ghost-everywhere, the --serving, the --realtime '
+                     'or the --profile table: give one of them')
     run(args)
 
 

@@ -7,7 +7,7 @@ import sys
 
 import ghost_mm  # noqa: F401  (registers GhostNet, silences pkg_resources)
 from ghost_mm.weights import CheckpointError
-from ghost_mm.runner import MissingInputError, add_runner_arguments, run_train
+from ghost_mm.runner import MissingInputError, add_runner_arguments, end_distributed, run_train
 
 
 def parse_args(argv=None):
@@ -31,6 +31,8 @@ def main(argv=None):
                   args.cfg_options, args.launcher)
     except (MissingInputError, CheckpointError) as err:
         sys.exit(f'error: {err}')
+    finally:
+        end_distributed()
 
 
 if __name__ == '__main__':

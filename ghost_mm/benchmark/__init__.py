@@ -20,6 +20,7 @@ from .backbones import SIZES, size_rows
 from .detectors import END_TO_END, config_latencies, detector_latencies, end_to_end_latencies
 from .ghost_everywhere import ghost_everywhere_markdown, ghost_everywhere_rows
 from .paths import ROOT
+from .profile import profile_markdown, profile_rows
 from .realtime import realtime_rows
 from .serving import serving_artifacts, serving_markdown, serving_rows, soak, soak_clip
 
@@ -74,6 +75,19 @@ def realtime_section(args):
     if args.markdown:
         report.write_between_markers(args.markdown, report.realtime_markdown(tables, args.threads))
     return results
+
+
+def profile_section(args):
+    """--profile: OpenVINO's per-layer-type time of each real-time config
+    and its default (fp32, int8)."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        tables = profile_rows(tmp, args.threads, only=args.realtime_only)
+    table = profile_markdown(tables)
+    print(f'\n{table}')
+    if args.markdown:
+        report.write_between_markers(args.markdown, table, 'profile')
+    return {f'OpenVINO layer times {title}': rows for title, rows in tables.items()}
 
 
 def ghost_everywhere_section(args):
@@ -131,6 +145,7 @@ SECTIONS = (  # flag (attribute of the parsed arguments) -> section, in the orde
     ('detectors', detector_section),
     ('config', config_section),
     ('realtime', realtime_section),
+    ('profile', profile_section),
     ('ghost_everywhere', ghost_everywhere_section),
     ('serving', serving_section),
     ('end_to_end', end_to_end_section),

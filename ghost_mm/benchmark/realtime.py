@@ -147,6 +147,17 @@ def like_for_like(rows, names):
     return rows
 
 
+def realtime_configs(only=None):
+    """(title, input size, {name: config}) of each real-time table whose title
+    has one of the words in ``only`` (all if None): ours, then the default."""
+    for title, size, ours, anchor in REALTIME:
+        if only and not any(word.lower() in title.lower() for word in only):
+            continue
+        configs = {os.path.basename(c)[:-3]: os.path.join(ROOT, c) for c in ours}
+        configs[anchor.split('/')[-1][:-3] + DEFAULT] = anchor
+        yield title, size, configs
+
+
 def realtime_rows(rounds, workdir, image_path=REALTIME_IMAGE, only=None):
     """Each real-time config and its toolbox's default-backbone version, the
     whole network from an image array to boxes / label map (the config's test
@@ -160,11 +171,7 @@ def realtime_rows(rounds, workdir, image_path=REALTIME_IMAGE, only=None):
     from ghost_mm.complexity import model_report
     image = cv2.imread(image_path)
     tables = {}
-    for title, size, ours, anchor in REALTIME:
-        if only and not any(word.lower() in title.lower() for word in only):
-            continue
-        configs = {os.path.basename(c)[:-3]: os.path.join(ROOT, c) for c in ours}
-        configs[anchor.split('/')[-1][:-3] + DEFAULT] = anchor
+    for title, size, configs in realtime_configs(only):
         models, counts = {}, {}
         for name, config in configs.items():
             models[name] = (functools.partial(

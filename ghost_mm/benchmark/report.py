@@ -92,12 +92,12 @@ def print_end_to_end(label, rows):
           + (' (target <= 0.5)' if label == '800x1333' else ''))
 
 
-def write_between_markers(path, table):
+def write_between_markers(path, table, name='table'):
     with open(path) as f:
         text = f.read()
-    start, end = '<!-- table -->\n', '<!-- /table -->'
+    start, end = f'<!-- {name} -->\n', f'<!-- /{name} -->'
     if start not in text or end not in text:
-        sys.exit(f'--markdown: {path} has no "<!-- table -->" ... "<!-- /table -->" lines')
+        sys.exit(f'--markdown: {path} has no "<!-- {name} -->" ... "<!-- /{name} -->" lines')
     head, rest = text.split(start, 1)
     with open(path, 'w') as f:
         f.write(head + start + table + end + rest.split(end, 1)[1])

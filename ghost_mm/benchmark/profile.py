@@ -1,0 +1,110 @@
+"""Where an OpenVINO artifact's time goes (``--profile``): OpenVINO's own
+per-layer counters (``PERF_COUNT``) summed by layer type, for each real-time
+config and its toolbox default, fp32 and int8, network only (the real-time
+image, resized as the config resizes it; no pre- or post-processing in
+Python). Untrained weights with each model's own initialisation, as the
+latency table (:func:`~ghost_mm.benchmark.realtime.initialised`).
+
+OpenVINO names each layer's implementation (``exec_type``): ``ref_*`` is its
+reference one (a plain loop, e.g. a Concat it cannot do in place), ``jit_*``
+and ``brgconv_*`` its optimised kernels."""
+import collections
+import os
+
+import torch
+
+from .paths import CALIBRATION
+from .realtime import REALTIME_IMAGE, initialised, realtime_configs
+
+PROFILE_RUNS = 20
+
+
+def summarise(runs):
+    """``runs``: one list of OpenVINO ``ProfilingInfo`` per inference. Returns
+    ``{layer type: {'ms': mean ms per inference, 'exec_types': {name: layers}}}``
+    (executed layers only), largest first."""
+    ms, kinds = collections.Counter(), collections.defaultdict(collections.Counter)
+    for infos in runs:
+        for info in infos:
+            if info.status != info.Status.EXECUTED:
+                continue
+            ms[info.node_type] += info.real_time.total_seconds() * 1e3 / len(runs)
+            kinds[info.node_type][info.exec_type] += 1
+    return {kind: {'ms': value, 'exec_types': {name: count // len(runs)
+                                               for name, count in kinds[kind].items()}}
+            for kind, value in ms.most_common()}
+
+
+def layer_times(artifact, image, threads=2, runs=PROFILE_RUNS):
+    """:func:`summarise` of ``runs`` inferences of ``artifact``'s network
+    (compiled for ``image``'s network input, latency hint) after 5 warm-up
+    inferences."""
+    import openvino as ov
+
+    from ghost_mm.runtime import read_meta
+    from ghost_mm.runtime.artifact import model_file
+    from ghost_mm.runtime.preprocess import prepare
+    batch, _ = prepare(image, read_meta(artifact, 'openvino')['preprocess'])
+    core = ov.Core()
+    model = core.read_model(os.path.join(artifact, model_file('openvino')))
+    model.reshape({0: ov.PartialShape(list(batch.shape))})
+    request = core.compile_model(model, 'CPU', {
+        'PERF_COUNT': True, 'INFERENCE_NUM_THREADS': threads, 'PERFORMANCE_HINT': 'LATENCY',
+        'INFERENCE_PRECISION_HINT': 'f32'}).create_infer_request()
+    for _ in range(5):
+        request.infer({0: batch})
+    profiles = []
+    for _ in range(runs):
+        request.infer({0: batch})
+        profiles.append(request.get_profiling_info())
+    return summarise(profiles)
+
+
+def profile_rows(workdir, threads=2, only=None, log=print):
+    """``{title: {'<config> fp32|int8': layer_times}}`` for each real-time
+    config and its default, exported by tools/deploy.py's function."""
+    import cv2
+
+    from ghost_mm.export.deployable import export_deployable
+    image = cv2.imread(REALTIME_IMAGE)
+    tables = {}
+    for title, _, configs in realtime_configs(only):
+        rows = {}
+        for name, config in configs.items():
+            checkpoint = os.path.join(workdir, f'{len(tables)}-{len(rows)}.pth')
+            torch.save({'state_dict': initialised(config).state_dict()}, checkpoint)
+            for int8 in (False, True):
+                artifact = f'{checkpoint[:-4]}-{int8}'
+                try:
+                    export_deployable(config, checkpoint, artifact, 'openvino', int8,
+                                      CALIBRATION if int8 else None,
+                                      cfg_options={'model.backbone.init_cfg': None},
+                                      log=lambda *_: None)
+                except Exception as e:  # a row the table then lacks, with the reason
+                    log(f'{name} {"int8" if int8 else "fp32"}: not exported '
+                        f'({type(e).__name__}: {str(e)[:200]})')
+                    continue
+                rows[f'{name} {"int8" if int8 else "fp32"}'] = layer_times(
+                    artifact, image, threads)
+        tables[title] = rows
+    return tables
+
+
+def profile_markdown(tables, top=6):
+    """One table per real-time title: each row's total and its ``top`` most
+    costly layer types, with how many of those layers ran a reference
+    (``ref_*``) implementation."""
+    lines = []
+    for title, rows in tables.items():
+        lines += [f'**{title}** (OpenVINO, network only, ms per inference by layer type; '
+                  '"ref": layers on the reference implementation)', '',
+                  '| artifact | total | most costly layer types |', '|---|---:|---|']
+        for name, kinds in rows.items():
+            parts = []
+            for kind, row in list(kinds.items())[:top]:
+                refs = sum(n for e, n in row['exec_types'].items() if e.startswith('ref'))
+                parts.append(f'{kind} {row["ms"]:.1f}' + (f' ({refs} ref)' if refs else ''))
+            total = sum(row['ms'] for row in kinds.values())
+            lines.append(f'| `{name}` | {total:.1f} | {", ".join(parts)} |')
+        lines.append('')
+    return '\n'.join(lines)
