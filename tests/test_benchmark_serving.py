@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from helpers import read_video
 
-from ghost_mm.benchmark.serving import (KINDS, serving_ratios, soak_clip, varied_images,
-                                        write_clip)
+from ghost_mm.benchmark.serving import (KINDS, memory_growth, serving_ratios, soak_clip,
+                                        varied_images, write_clip)
 from ghost_mm.runtime.preprocess import prepare
 
 # the RetinaNet quick start's deploy.json preprocess (320 px, keep ratio)
@@ -49,3 +49,11 @@ def test_tool_refuses_a_short_soak_before_exporting(flag, value, capsys):
     with pytest.raises(SystemExit):
         main([flag, value, '--sizes'])
     assert f'{flag} {value}: give' in capsys.readouterr().err
+
+
+def test_memory_growth_counts_from_the_end_of_warm_up():
+    samples = [(100, 900.0), (200, 1000.0), (300, 1040.0), (400, 1020.0)]
+    row = memory_growth(samples, warm_until=150)  # the first 100 predictions warm up
+    assert (row['rss_after_warmup_mb'], row['rss_end_mb'], row['rss_max_mb']) == \
+        (1000.0, 1020.0, 1040.0)
+    assert abs(row['growth'] - 0.02) < 1e-12

@@ -13,8 +13,7 @@ import os
 
 import torch
 
-from .paths import CALIBRATION
-from .realtime import REALTIME_IMAGE, initialised, realtime_configs
+from .realtime import REALTIME_IMAGE, export_or_say, initialised, realtime_configs
 
 PROFILE_RUNS = 20
 
@@ -64,8 +63,6 @@ def profile_rows(workdir, threads=2, only=None, log=print):
     """``{title: {'<config> fp32|int8': layer_times}}`` for each real-time
     config and its default, exported by tools/deploy.py's function."""
     import cv2
-
-    from ghost_mm.export.deployable import export_deployable
     image = cv2.imread(REALTIME_IMAGE)
     tables = {}
     for title, _, configs in realtime_configs(only):
@@ -75,17 +72,9 @@ def profile_rows(workdir, threads=2, only=None, log=print):
             torch.save({'state_dict': initialised(config).state_dict()}, checkpoint)
             for int8 in (False, True):
                 artifact = f'{checkpoint[:-4]}-{int8}'
-                try:
-                    export_deployable(config, checkpoint, artifact, 'openvino', int8,
-                                      CALIBRATION if int8 else None,
-                                      cfg_options={'model.backbone.init_cfg': None},
-                                      log=lambda *_: None)
-                except Exception as e:  # a row the table then lacks, with the reason
-                    log(f'{name} {"int8" if int8 else "fp32"}: not exported '
-                        f'({type(e).__name__}: {str(e)[:200]})')
-                    continue
-                rows[f'{name} {"int8" if int8 else "fp32"}'] = layer_times(
-                    artifact, image, threads)
+                label = f'{name} {"int8" if int8 else "fp32"}'
+                if export_or_say(config, checkpoint, artifact, 'openvino', int8, label, log):
+                    rows[label] = layer_times(artifact, image, threads)
         tables[title] = rows
     return tables
 

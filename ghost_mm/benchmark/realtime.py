@@ -113,7 +113,6 @@ def _runtime_models(name, config, model, image, workdir, log=print):
     """The deployed artifacts (tools/deploy.py's: the same export for ours and
     the defaults) of the untrained ``model`` on each runtime and precision of
     REALTIME_RUNTIMES; what cannot be exported is said and left out."""
-    from ghost_mm.export.deployable import export_deployable
     folder = os.path.join(workdir, re.sub(r'\W+', '_', name))
     os.makedirs(folder, exist_ok=True)
     checkpoint = os.path.join(folder, 'untrained.pth')
@@ -121,16 +120,25 @@ def _runtime_models(name, config, model, image, workdir, log=print):
     rows = {}
     for suffix, (backend, int8, precision) in REALTIME_RUNTIMES.items():
         artifact = os.path.join(folder, f'{backend}-{"int8" if int8 else "fp32"}')
-        try:
-            export_deployable(config, checkpoint, artifact, backend, int8,
-                              CALIBRATION if int8 else None,
-                              cfg_options={'model.backbone.init_cfg': None},
-                              log=lambda *_: None)
-        except Exception as e:  # a row the table then lacks, with the reason
-            log(f'{name}{suffix}: not exported ({type(e).__name__}: {str(e)[:200]})')
-            continue
-        rows[name + suffix] = (functools.partial(predictor, artifact, precision, image), False)
+        if export_or_say(config, checkpoint, artifact, backend, int8, name + suffix, log):
+            rows[name + suffix] = (functools.partial(predictor, artifact, precision, image),
+                                   False)
     return rows
+
+
+def export_or_say(config, checkpoint, artifact, backend, int8, label, log=print):
+    """tools/deploy.py's export of an untrained ``checkpoint`` (int8:
+    calibrated on the sample); False, with the reason logged, when it cannot
+    be exported (a row the table then lacks)."""
+    from ghost_mm.export.deployable import export_deployable
+    try:
+        export_deployable(config, checkpoint, artifact, backend, int8,
+                          CALIBRATION if int8 else None,
+                          cfg_options={'model.backbone.init_cfg': None}, log=lambda *_: None)
+    except Exception as e:
+        log(f'{label}: not exported ({type(e).__name__}: {str(e)[:200]})')
+        return False
+    return True
 
 
 def like_for_like(rows, names):

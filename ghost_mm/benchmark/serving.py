@@ -153,6 +153,22 @@ def serving_ratios(rows):
     return ratios
 
 
+def memory_growth(samples, warm_until):
+    """Resident memory after warm-up (the first sample at or past
+    ``warm_until``), at the end and at most, and the growth from the first to
+    the second; ``samples``: [(predictions or seconds so far, MB)]."""
+    after_warmup = next(mb for at, mb in samples if at >= warm_until)
+    end = samples[-1][1]
+    return dict(rss_after_warmup_mb=after_warmup, rss_end_mb=end,
+                rss_max_mb=max(mb for _, mb in samples), growth=end / after_warmup - 1)
+
+
+def _said(row):
+    return (f'resident memory {row["rss_after_warmup_mb"]:.0f} MB after warm-up, '
+            f'{row["rss_end_mb"]:.0f} MB at the end ({100 * row["growth"]:+.1f}%, '
+            'target <= +5%)')
+
+
 def soak(artifacts, threads, predictions, warmup=0.1, log=print):
     """``predictions`` predictions over images of many sizes through
     ``predict_many`` on each backend; resident memory sampled every 100,
@@ -171,14 +187,10 @@ def soak(artifacts, threads, predictions, warmup=0.1, log=print):
             if i % 100 == 99:
                 samples.append((i + 1, rss_mb()))
         seconds = time.perf_counter() - start
-        after_warmup = next(mb for n, mb in samples if n >= max(100, warmup * predictions))
         rows[backend] = dict(predictions=predictions, seconds=seconds,
-                             rss_after_warmup_mb=after_warmup, rss_end_mb=samples[-1][1],
-                             rss_max_mb=max(mb for _, mb in samples),
-                             growth=samples[-1][1] / after_warmup - 1)
-        log(f'soak {backend}: {predictions} predictions in {seconds:.0f} s, resident memory '
-            f'{after_warmup:.0f} MB after warm-up, {samples[-1][1]:.0f} MB at the end '
-            f'({100 * rows[backend]["growth"]:+.1f}%, target <= +5%)')
+                             **memory_growth(samples, max(100, warmup * predictions)))
+        log(f'soak {backend}: {predictions} predictions in {seconds:.0f} s, '
+            f'{_said(rows[backend])}')
     return rows
 
 
@@ -236,15 +248,10 @@ def soak_clip(artifacts, threads, frames, workdir, warmup=0.1, log=print):
             done = infer_video(artifact, clip, os.path.join(workdir, f'soak-{backend}'),
                                threads=threads, show=False, log=lambda *_: None)
         seconds = memory.samples[-1][0]
-        after_warmup = next(mb for t, mb in memory.samples if t >= warmup * seconds)
-        end = memory.samples[-1][1]
         rows[backend] = dict(frames=done['frames'], seconds=seconds, fps=done['fps'],
-                             rss_after_warmup_mb=after_warmup, rss_end_mb=end,
-                             rss_max_mb=max(mb for _, mb in memory.samples),
-                             growth=end / after_warmup - 1)
+                             **memory_growth(memory.samples, warmup * seconds))
         log(f'soak clip {backend}: {done["frames"]} frames in {seconds:.0f} s '
-            f'({done["fps"]:.1f} FPS), resident memory {after_warmup:.0f} MB after warm-up, '
-            f'{end:.0f} MB at the end ({100 * rows[backend]["growth"]:+.1f}%, target <= +5%)')
+            f'({done["fps"]:.1f} FPS), {_said(rows[backend])}')
     return rows
 
 
