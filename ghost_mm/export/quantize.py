@@ -25,7 +25,7 @@ def per_channel_conv_biases(model):
     its bias and writes one shift per output channel into that constant;
     when OpenVINO has folded a hard sigmoid's ``+ 3`` (mmcv's ``HSigmoid`` in
     MobileNetV3's squeeze-excite) into a ``[1, 1, 1, 1]`` constant there,
-    NNCF 2.x fails (``cannot reshape array of size 72 into shape
+    NNCF (3.4 here) fails (``cannot reshape array of size 72 into shape
     (1,1,1,1)``), so mmseg's own LR-ASPP-MobileNetV3 could not be quantised."""
     import numpy as np
     from openvino import opset13 as ops
@@ -96,8 +96,8 @@ def quantize_onnxruntime(src, dst, batches, float_depthwise):
     to ``dst``: QDQ, int8 weights per channel, uint8 activations; the convs
     and the ops of the network between them (:data:`BODY_OP_TYPES`, only in
     :func:`network_body`). Measured on SSDLite-GhostNet 1.3x (network only,
-    BNs like a trained network's): 12.5 ms against 15.7 with only the convs
-    quantised and 14.1 in fp32."""
+    BNs like a trained network's): 12.3 ms against 15.8 with only the convs
+    quantised and 14.0 in fp32."""
     import onnx
     from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType,
                                           quantize_static)
