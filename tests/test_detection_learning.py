@@ -6,7 +6,8 @@ on the same images (the training is the session's shared one, which the
 deployment tests reuse). Measured on 2 CPU cores at 100 iterations
 (session 10): RetinaNet 0.432 bbox mAP (3:10); the Ghost FPN+head one stays
 at 150 (0.41; at 100 it gave 0.335 and an INT8 artifact below 0.8x fp32);
-Faster R-CNN 0.78 at the former 150; before training all score ~0.
+Faster R-CNN 0.587 (2 images per step since session 14; 0.78 with 4 at the
+former 150); before training all score ~0.
 """
 import pytest
 
