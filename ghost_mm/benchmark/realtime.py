@@ -61,21 +61,23 @@ def image_in_result_out(model, image):
     return lambda _: inference_detector(model, image)
 
 
-def trained_like_norms(model, seed=0):
+def trained_like_norms(model, seed=0, mean_std=0.1):
     """Every BatchNorm of ``model`` given statistics and affine parameters
-    like a trained network's (seeded; scale ~1 on average, shifts ~0.1), in
-    place. Why: a freshly built BN is the identity, so every conv it folds
-    into gets a zero bias, and onnxruntime then merges the convs' identical
-    zero-bias dequantisations into one node several convs share, which keeps
-    it from fusing those convs into its int8 kernels: int8 artifacts of
-    untrained models ran slower than fp32 (SSDLite-GhostNet 1.3x, network
-    only: 25.4 ms int8 vs 14.1 fp32 with identity BNs; 15.7 ms with these)."""
+    like a trained network's (seeded; scale ~1 on average, shifts ~0.1,
+    running means ~``mean_std``), in place; returns ``model``. The tests'
+    ``randomise_bn`` is this with wider means. Why: a freshly built BN is
+    the identity, so every conv it folds into gets a zero bias, and
+    onnxruntime then merges the convs' identical zero-bias dequantisations
+    into one node several convs share, which keeps it from fusing those
+    convs into its int8 kernels: int8 artifacts of untrained models ran
+    slower than fp32 (SSDLite-GhostNet 1.3x, network only: 25.4 ms int8 vs
+    14.1 fp32 with identity BNs; 15.7 ms with these)."""
     from torch.nn.modules.batchnorm import _BatchNorm
     generator = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for module in model.modules():
             if isinstance(module, _BatchNorm) and module.track_running_stats:
-                module.running_mean.normal_(0, 0.1, generator=generator)
+                module.running_mean.normal_(0, mean_std, generator=generator)
                 module.running_var.uniform_(0.5, 1.5, generator=generator)
                 if module.affine:
                     module.weight.uniform_(0.5, 1.5, generator=generator)
