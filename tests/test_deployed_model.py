@@ -342,7 +342,7 @@ def test_predict_from_many_threads_gives_the_one_thread_answers(deployed, backen
     images = [cv2.imread(os.path.join(SAMPLE, name)) for name in sorted(os.listdir(SAMPLE))]
     images += [cv2.resize(images[0], (w, h)) for w, h in ((200, 320), (480, 240), (333, 333))]
     model = DeployedModel(deployed(RETINANET, backend), threads=2)
-    for _ in range(2):  # each size met twice: compiled for that size (OpenVINO) from here on
+    for _ in range(2):  # each size met twice: compiled for it (OpenVINO, as the mode allows)
         expected = [model.predict(image) for image in images]
 
     def run(worker):
@@ -444,7 +444,7 @@ def _mixed_images():
 def test_predict_many_gives_predicts_answers_in_order(deployed, backend, mode):
     images = _mixed_images()
     model = DeployedModel(deployed(RETINANET, backend), threads=2, mode=mode)
-    for _ in range(2):  # each size met twice: compiled for that size (OpenVINO) from here on
+    for _ in range(2):  # each size met twice: compiled for it (OpenVINO, as the mode allows)
         expected = [model.predict(image) for image in images]
     # a generator, as a stream gives them: read lazily, never all in memory
     got = list(model.predict_many(image for image in images))
@@ -595,3 +595,37 @@ def test_video_in_annotated_video_and_per_frame_json_out(tmp_path, deployed):
             assert np.allclose(box, got['bbox'], atol=0.01)
     assert sum(len(f['result']) for f in result['frames']) > 0
     assert not list((tmp_path / 'out').glob('*.partial*'))
+
+
+def _tiny_openvino_network(folder):
+    """An OpenVINO network of any input height and width (a 3x3 conv and a
+    ReLU) saved as an artifact's model.xml."""
+    import openvino as ov
+    import openvino.opset13 as ops
+    image = ops.parameter([1, 3, -1, -1], np.float32, name='image')
+    weights = ops.constant(np.random.default_rng(0).normal(size=(4, 3, 3, 3)).astype(np.float32))
+    conv = ops.convolution(image, weights, [1, 1], [1, 1], [1, 1], [1, 1])
+    ov.save_model(ov.Model([ops.relu(conv)], [image]), os.path.join(folder, 'model.xml'))
+    return folder
+
+
+@pytest.mark.parametrize('mode, kept', [('latency', 16), ('throughput', 2)])
+def test_openvino_compiles_sizes_met_again_and_keeps_as_many_as_its_mode_allows(
+        tmp_path, mode, kept):
+    """A size runs on the any-size network when first met, gets its own
+    compile when met again, at most ``kept`` are compiled (throughput mode
+    keeps 2: there more static networks ran slower, docs/serving.md), and
+    every network gives the same answer."""
+    from ghost_mm.runtime.backends import OpenVINONetwork
+    network = OpenVINONetwork(_tiny_openvino_network(str(tmp_path)), threads=2, mode=mode)
+    assert network.max_shapes == kept
+    rng = np.random.default_rng(1)
+    batches = [rng.random((1, 3, 8 + i, 12 - i // 2), dtype=np.float32) for i in range(5)]
+    first = [next(iter(network(b).values())) for b in batches]
+    assert not network.static
+    again = [next(iter(network(b).values())) for b in batches]
+    assert len(network.static) == min(kept, len(batches))
+    for a, b in zip(first, again):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="mode 'fast'"):
+        OpenVINONetwork(str(tmp_path), mode='fast')

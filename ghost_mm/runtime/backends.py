@@ -86,17 +86,26 @@ class OpenVINONetwork:
 
     ``throughput`` mode compiles with OpenVINO's THROUGHPUT hint (the threads
     split into streams, several inferences at once); ``workers`` is then the
-    number of requests the compiled network says keep it busy."""
+    number of requests the compiled network says keep it busy. There
+    ``max_shapes`` defaults to 2, not 16: with the streams busy, a static
+    network ran no faster than the any-size one (one size: 0.97-1.06x), and
+    16 of them, met in turn, ran a folder of 24 recurring sizes at 0.71-0.74x
+    of one size against 0.94-0.96x with 2 (``tools/benchmark.py --serving``,
+    docs/serving.md)."""
 
     NEW_SHAPES = ('dynamic', 'compile')
+    MAX_SHAPES = {'latency': 16, 'throughput': 2}
 
-    def __init__(self, folder, threads=None, precision='f32', mode='latency', max_shapes=16,
+    def __init__(self, folder, threads=None, precision='f32', mode='latency', max_shapes=None,
                  new_shapes='dynamic', static_after=2):
         self.ov = _runtime(folder, 'openvino')
         if precision not in OPENVINO_PRECISIONS:
             raise ValueError(f'OpenVINO precision {precision!r}: use one of {OPENVINO_PRECISIONS}')
         if new_shapes not in self.NEW_SHAPES:
             raise ValueError(f'new_shapes {new_shapes!r}: use one of {self.NEW_SHAPES}')
+        if mode not in self.MAX_SHAPES:
+            raise ValueError(f'mode {mode!r}: use one of {tuple(self.MAX_SHAPES)}')
+        max_shapes = self.MAX_SHAPES[mode] if max_shapes is None else max_shapes
         if max_shapes < 1 or static_after < 1:
             raise ValueError(f'max_shapes ({max_shapes}) and static_after ({static_after}) '
                              'must be 1 or more')
