@@ -49,15 +49,41 @@ def _candidates(boxes, scores, spec):
     return tuple(np.concatenate(parts) for parts in zip(*picked))
 
 
+# mmcv's batched_nms runs one NMS over class-offset boxes below this many
+# boxes and one NMS per class from it on (its ``split_thr``)
+SPLIT_THR = 10000
+
+
+def _xywh(boxes):
+    return np.concatenate([boxes[:, :2], boxes[:, 2:] - boxes[:, :2]], 1).astype(np.float64)
+
+
 def batched_nms(boxes, scores, labels, iou_threshold):
     """Indices of the boxes kept by per-class greedy NMS, best score first
-    (mmdet's ``batched_nms`` without ``max_num``)."""
+    (mmcv's ``batched_nms`` without ``max_num``). From ``SPLIT_THR`` boxes on,
+    one NMS per class, as mmcv does: one NMS over all of them costs the square
+    of their number (RTMDet's 90,000 candidates of an untrained head: 24 s in
+    one NMS, 0.7 s per class)."""
     if len(boxes) == 0:
         return np.zeros(0, np.int64)
-    xywh = np.concatenate([boxes[:, :2], boxes[:, 2:] - boxes[:, :2]], 1).astype(np.float64)
-    keep = cv2.dnn.NMSBoxesBatched(xywh, scores.astype(np.float32), labels.astype(np.int32),
-                                   -np.inf, float(iou_threshold))
-    return np.asarray(keep, np.int64).reshape(-1)
+    scores, labels = scores.astype(np.float32), labels.astype(np.int32)
+    if len(boxes) < SPLIT_THR:
+        keep = cv2.dnn.NMSBoxesBatched(_xywh(boxes), scores, labels, -np.inf,
+                                       float(iou_threshold))
+        return np.asarray(keep, np.int64).reshape(-1)
+    # mmcv's boxes for NMS: each class shifted by (its label) x (the largest
+    # coordinate + 1), in float32 (the rounding decides ties at the threshold)
+    xywh = _xywh(boxes.astype(np.float32) + (labels.astype(np.float32) *
+                                              (boxes.max() + np.float32(1)))[:, None])
+    kept = []
+    for label in np.unique(labels):
+        members = np.flatnonzero(labels == label)
+        keep = cv2.dnn.NMSBoxesBatched(xywh[members], scores[members], np.zeros_like(members,
+                                       np.int32), -np.inf, float(iou_threshold))
+        kept.append(members[np.asarray(keep, np.int64).reshape(-1)])
+    # best first; mmcv's torch sort leaves equal scores in no set order
+    kept = np.sort(np.concatenate(kept))
+    return kept[np.argsort(-scores[kept], kind='stable')]
 
 
 def detections(boxes, scores, spec, image_hw):
