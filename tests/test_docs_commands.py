@@ -75,6 +75,9 @@ def _commands():
     return found
 
 
+# tools/X.py and the words after it, up to a shell separator
+TOOL_AND_ARGUMENTS = re.compile(r'tools/(\w+)\.py((?:\s+[^\s;|&]+)*)')
+
 # Each tool run as ``python tools/X.py --help`` would run it, all in one
 # process (one import of torch and OpenMMLab instead of one per tool): prints
 # {path: what --help printed} as the last line.
@@ -107,12 +110,12 @@ def test_documented_commands_name_real_tools_and_flags():
     commands = _commands()
     assert len(commands) > 30, 'fewer commands than the docs hold (pattern changed?)'
     named = sorted({tool for _, line in commands
-                    for tool, _ in re.findall(r'tools/(\w+)\.py((?:\s+[^\s;|&]+)*)', line)})
+                    for tool, _ in TOOL_AND_ARGUMENTS.findall(line)})
     paths = {tool: os.path.join(REPO, 'tools', f'{tool}.py') for tool in named}
     helps = _helps([path for path in paths.values() if os.path.isfile(path)])
     problems = []
     for document, line in commands:
-        for tool, rest in re.findall(r'tools/(\w+)\.py((?:\s+[^\s;|&]+)*)', line):
+        for tool, rest in TOOL_AND_ARGUMENTS.findall(line):
             if not os.path.isfile(paths[tool]):
                 problems.append(f'{document}: tools/{tool}.py does not exist: {line}')
                 continue

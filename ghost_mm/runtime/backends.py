@@ -28,6 +28,11 @@ def _runtime(folder, backend):
 MODES = ('latency', 'throughput')
 
 
+def check_mode(mode):
+    if mode not in MODES:
+        raise ValueError(f'mode {mode!r}: use one of {MODES}')
+
+
 class OnnxRuntimeNetwork:
     """onnxruntime sessions (each safe to run from many threads at once).
 
@@ -103,8 +108,7 @@ class OpenVINONetwork:
             raise ValueError(f'OpenVINO precision {precision!r}: use one of {OPENVINO_PRECISIONS}')
         if new_shapes not in self.NEW_SHAPES:
             raise ValueError(f'new_shapes {new_shapes!r}: use one of {self.NEW_SHAPES}')
-        if mode not in self.MAX_SHAPES:
-            raise ValueError(f'mode {mode!r}: use one of {tuple(self.MAX_SHAPES)}')
+        check_mode(mode)
         max_shapes = self.MAX_SHAPES[mode] if max_shapes is None else max_shapes
         if max_shapes < 1 or static_after < 1:
             raise ValueError(f'max_shapes ({max_shapes}) and static_after ({static_after}) '
@@ -264,8 +268,7 @@ class NcnnNetwork:
 def open_network(folder, backend, threads=None, precision='f32', mode='latency', meta=None):
     """The network of the artifact in ``folder``; ``meta``: its deploy.json
     if already read (ncnn's network reads what its graph leaves to it there)."""
-    if mode not in MODES:
-        raise ValueError(f'mode {mode!r}: use one of {MODES}')
+    check_mode(mode)
     if backend == 'onnxruntime':
         if precision != 'f32':
             raise ValueError('onnxruntime runs the file in the precision it was exported in; '
