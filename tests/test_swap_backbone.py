@@ -200,6 +200,29 @@ def test_swap_check_sets_up_what_the_runner_would(tmp_path):
 
 
 @pytest.mark.slow
+def test_swap_check_tries_the_larger_size_and_keeps_the_callers_random_state():
+    """The loss check runs at 128 px first and judges a model at the last
+    size only: LR-ASPP (49x49 pooling at stride 8) fails at 128 and is
+    swapped, not refused. Its random weights come from a fixed seed on a copy
+    of the caller's random state, which is left as it was."""
+    import copy
+    import torch
+    from ghost_mm.registry import scope_models
+    from ghost_mm.swap.check import CHECK_SIZES, _loss_pass
+    name = 'mmseg::mobilenet_v3/mobilenet-v3-d8_lraspp_4xb4-320k_cityscapes-512x1024.py'
+    assert CHECK_SIZES['mmseg'] == (128, 512)
+    torch.manual_seed(123)
+    state = torch.get_rng_state()
+    cfg = swap_backbone(name, pretrained=None).cfg
+    assert torch.equal(torch.get_rng_state(), state)
+    model = copy.deepcopy(cfg.model)
+    model.backbone.pop('init_cfg', None)
+    model.data_preprocessor.size = (128, 128)
+    with pytest.raises(Exception):
+        _loss_pass(model, scope_models('mmseg'), cfg, 128)
+
+
+@pytest.mark.slow
 def test_missing_optional_package_is_named_and_the_swap_still_written(tmp_path):
     """PAA's loss imports scikit-learn: without it the check cannot run,
     which is said as such (which package, how to install), not blamed on

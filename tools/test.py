@@ -26,13 +26,15 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    finished = False
     try:
         run_test(args.config, args.checkpoint, args.work_dir, args.out, args.show_dir,
                  args.cfg_options, args.launcher, args.tta)
+        finished = True
     except (MissingInputError, CheckpointError) as err:
         sys.exit(f'error: {err}')
     finally:
-        end_distributed()
+        end_distributed(finished)
 
 
 if __name__ == '__main__':

@@ -26,13 +26,15 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    finished = False
     try:
         run_train(args.config, args.work_dir, args.resume, args.amp, args.auto_scale_lr,
                   args.cfg_options, args.launcher)
+        finished = True
     except (MissingInputError, CheckpointError) as err:
         sys.exit(f'error: {err}')
     finally:
-        end_distributed()
+        end_distributed(finished)
 
 
 if __name__ == '__main__':

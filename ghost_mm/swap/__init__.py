@@ -23,7 +23,7 @@ import importlib
 # public name -> the room that defines it; loaded on first use (PEP 562), so
 # ``ghost_mm.swap.sweep`` (standard library only at import) stays light
 _HOMES = {
-    'CHECK_SIZE': 'check', 'PIP_NAMES': 'check', 'runner_message_hub': 'check',
+    'CHECK_SIZES': 'check', 'PIP_NAMES': 'check', 'runner_message_hub': 'check',
     'SwapResult': 'entry', 'swap_backbone': 'entry', 'write_swapped_config': 'entry',
     'SwapError': 'errors', 'first_line': 'errors',
     'AUTO': 'layout', 'BATCH_NORMS': 'layout', 'RESNET_FAMILY': 'layout',

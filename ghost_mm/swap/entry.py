@@ -49,6 +49,14 @@ def swap_backbone(src, widen_factor=1.0, pretrained=AUTO, version='v1'):
 
 
 def _swap(src, widen_factor, pretrained, version, base):
+    """The swap's steps, on a copy of the caller's random state (the probe
+    and the check build models with random weights): it is left as it was."""
+    import torch
+    with torch.random.fork_rng(devices=[]):
+        return _swap_steps(src, widen_factor, pretrained, version, base)
+
+
+def _swap_steps(src, widen_factor, pretrained, version, base):
     source, model, old_backbone, wrapper = _read_source(src, widen_factor, version)
     old_type = old_backbone.get('type')
     registry = _scope_registry(source, src)

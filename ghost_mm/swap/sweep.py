@@ -103,7 +103,16 @@ def train_step_and_predict(cfg, backbone='GhostNet'):
     SGD step on :func:`demo_batch` and predict it; raise AssertionError if
     the backbone is not ``backbone`` (None: any), a loss is not finite, no
     backbone weight moved, or the predictions lack boxes (or a panoptic map)
-    / a full-size label map. Returns the predictions."""
+    / a full-size label map. Returns the predictions. The random weights
+    come from a fixed seed, on a copy of the caller's random state: the
+    outcome does not depend on what ran before in the process."""
+    import torch
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        return _train_step_and_predict(cfg, backbone)
+
+
+def _train_step_and_predict(cfg, backbone):
     import torch
     from mmengine.logging import MMLogger
     from mmengine.model import revert_sync_batchnorm
