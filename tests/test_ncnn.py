@@ -141,6 +141,60 @@ def test_ncnn_detector_gives_tools_test_map(repo_root, tmp_path, trained, deploy
     assert abs(metrics['coco/bbox_mAP'] - reference['coco/bbox_mAP']) <= 0.01
 
 
+def test_focus_stem_becomes_an_exact_conv_for_ncnn():
+    """YOLOX's Focus (four stride-2 slices, concatenated) as a 0/1 2x2
+    stride-2 conv: the same numbers, bit for bit; the stem runs it only
+    inside ``focus_as_conv``."""
+    from mmdet.models.backbones.csp_darknet import Focus
+    from ghost_mm.export.ncnn import focus_as_conv, space_to_depth_conv
+    x = torch.randn(2, 3, 10, 14) * 100
+    sliced = torch.cat((x[..., ::2, ::2], x[..., 1::2, ::2], x[..., ::2, 1::2],
+                        x[..., 1::2, 1::2]), 1)
+    assert torch.equal(space_to_depth_conv(3)(x), sliced)
+    stem = torch.nn.Sequential(Focus(3, 8)).eval()
+    with torch.no_grad():
+        want = stem(x)
+        with focus_as_conv(stem):
+            assert 'forward' in vars(stem[0])
+            assert torch.equal(stem(x), want)
+    assert 'forward' not in vars(stem[0])
+
+
+@pytest.mark.slow
+def test_yolox_default_goes_to_ncnn_with_mmdets_boxes(tmp_path):
+    """The YOLOX-tiny default (CSPDarknet, Focus stem) on ncnn: pnnx leaves
+    mmdeploy's 6-D reshape of the Focus unconverted, the 0/1 conv converts.
+    Untrained, with BNs like a trained network's and the objectness and class
+    biases raised so that boxes pass the 0.001 score threshold: the artifact's
+    boxes are mmdet's ``inference_detector``'s."""
+    import cv2
+    from mmdet.apis import inference_detector
+    from torchvision.ops import box_iou
+    from ghost_mm.benchmark.realtime import initialised
+    from ghost_mm.export.deployable import export_deployable
+    config = 'mmdet::yolox/yolox_tiny_8xb8-300e_coco.py'
+    model = initialised(config)
+    with torch.no_grad():
+        for conv in [*model.bbox_head.multi_level_conv_obj, *model.bbox_head.multi_level_conv_cls]:
+            conv.bias += 6.0
+    torch.save({'state_dict': model.state_dict()}, tmp_path / 'yolox.pth')
+    export_deployable(config, str(tmp_path / 'yolox.pth'), str(tmp_path / 'ncnn'), 'ncnn',
+                      cfg_options={'model.backbone.init_cfg': None}, log=quiet)
+    image = cv2.imread(os.path.join(SAMPLE, sorted(os.listdir(SAMPLE))[0]))
+    want = inference_detector(model, image).pred_instances
+    want = want[want.scores >= 0.3]
+    have = DeployedModel(str(tmp_path / 'ncnn')).predict(image)
+    keep = have.scores >= 0.3
+    print(f'YOLOX default on ncnn: {int(keep.sum())} boxes >= 0.3, mmdet {len(want)}')
+    assert len(want) >= 10 and int(keep.sum()) == len(want)
+    # each of mmdet's boxes is one of ours (near-equal scores: order may differ)
+    iou = box_iou(want.bboxes, torch.from_numpy(have.boxes[keep]))
+    best = iou.argmax(1).numpy()
+    assert iou.max(1).values.min() >= 0.99 and len(set(best.tolist())) == len(want)
+    assert have.labels[keep][best].tolist() == want.labels.tolist()
+    np.testing.assert_allclose(have.scores[keep][best], want.scores.numpy(), atol=1e-4)
+
+
 def test_ncnn_segmentor_gives_mmsegs_label_maps(repo_root, tmp_path, trained, deployed,
                                                 cityscapes_sample):
     reference = run_test(LRASPP, trained(LRASPP), work_dir=str(tmp_path / 'test'),
