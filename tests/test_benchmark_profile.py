@@ -1,9 +1,10 @@
-"""tools/benchmark.py --profile: OpenVINO's per-layer counters summed by
-layer type (the profiling itself needs exported artifacts: not a test)."""
+"""tools/benchmark.py --profile: OpenVINO's per-layer counters and
+onnxruntime's profiler trace summed by layer type (the profiling itself
+needs exported artifacts: not a test)."""
 import datetime
 import enum
 
-from ghost_mm.benchmark.profile import profile_markdown, summarise
+from ghost_mm.benchmark.profile import profile_markdown, summarise, summarise_trace
 
 
 class Info:
@@ -29,3 +30,20 @@ def test_layer_times_are_means_per_inference_by_type_largest_first():
     assert times['Concat']['exec_types'] == {'ref_f32': 2}  # layers per inference
     table = profile_markdown({'SSDLite': {'ours fp32': times}})
     assert '| `ours fp32` | 5.2 | Convolution 3.0, Concat 2.2 (2 ref) |' in table
+
+
+def test_onnxruntime_trace_counts_the_last_runs_nodes_by_op_type():
+    def run(ts, conv_us):  # one model_run span and its node events (and a fence)
+        return [{'cat': 'Session', 'name': 'model_run', 'ts': ts, 'dur': 100},
+                {'cat': 'Node', 'name': 'conv1_fence_before', 'ts': ts, 'dur': 0,
+                 'args': {'op_name': 'QLinearConv'}},
+                {'cat': 'Node', 'name': 'conv1_kernel_time', 'ts': ts + 1, 'dur': conv_us,
+                 'args': {'op_name': 'QLinearConv', 'provider': 'CPUExecutionProvider'}},
+                {'cat': 'Node', 'name': 'cat_kernel_time', 'ts': ts + 2, 'dur': 500,
+                 'args': {'op_name': 'QLinearConcat', 'provider': 'CPUExecutionProvider'}}]
+    warm_up = run(0, 90000)  # a slow first run: left out
+    times = summarise_trace(warm_up + run(1000, 2000) + run(2000, 4000), runs=2)
+    assert list(times) == ['QLinearConv', 'QLinearConcat']
+    assert abs(times['QLinearConv']['ms'] - 3.0) < 1e-9
+    assert abs(times['QLinearConcat']['ms'] - 0.5) < 1e-9
+    assert times['QLinearConv']['exec_types'] == {'CPUExecutionProvider': 1}

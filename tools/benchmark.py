@@ -9,8 +9,9 @@ mmdet's MobileNetV2, on the same inputs and threads: ours eager, deployed
     .venv/bin/python tools/benchmark.py --end-to-end [--checkpoint CKPT]   # image in, boxes out
     .venv/bin/python tools/benchmark.py --config MY_CONFIG.py --shape 512 1024   # your model
     .venv/bin/python tools/benchmark.py --realtime --sizes   # SSDLite/RTMDet/YOLOX/LR-ASPP vs defaults
-    .venv/bin/python tools/benchmark.py --profile --realtime-only SSDLite RTMDet --sizes \
-        --json docs/realtime_profile.json --markdown docs/realtime.md  # OpenVINO's time by layer type
+    .venv/bin/python tools/benchmark.py --profile --realtime-only SSDLite RTMDet YOLOX --sizes \
+        --no-memory --json docs/realtime_profile.json --markdown docs/realtime.md
+        # OpenVINO's and onnxruntime's time by layer type
     .venv/bin/python tools/benchmark.py --ghost-everywhere --sizes --no-memory \
         --json docs/ghost_everywhere.json --markdown docs/ghost_everywhere.md
         # whole RetinaNet: GhostNet today vs Ghost FPN+head vs ResNet-50 vs MobileNetV2
@@ -54,9 +55,9 @@ def main(argv=None):
                         help='with --realtime or --profile: only the tables whose title has '
                              'one of these words (e.g. RTMDet YOLOX)')
     parser.add_argument('--profile', action='store_true',
-                        help='where the real-time configs\' and their defaults\' OpenVINO time '
-                        'goes (fp32, int8): OpenVINO\'s per-layer counters by layer type; '
-                        '--realtime-only filters it too')
+                        help='where the real-time configs\' and their defaults\' time goes on '
+                        'OpenVINO and onnxruntime (fp32, int8): each runtime\'s per-layer '
+                        'counters by layer type; --realtime-only filters it too')
     parser.add_argument('--ghost-everywhere', action='store_true',
                         help='whole RetinaNet at 800x1333, image to boxes: GhostNet today, with '
                              'Ghost FPN+head, ResNet-50, MobileNetV2 (eager, deploy form, '

@@ -1,14 +1,17 @@
-"""Where an OpenVINO artifact's time goes (``--profile``): OpenVINO's own
-per-layer counters (``PERF_COUNT``) summed by layer type, for each real-time
-config and its toolbox default, fp32 and int8, network only (the real-time
-image, resized as the config resizes it; no pre- or post-processing in
-Python). Untrained weights with each model's own initialisation, as the
-latency table (:func:`~ghost_mm.benchmark.realtime.initialised`).
+"""Where an artifact's time goes (``--profile``): each runtime's own
+per-layer counters summed by layer type, for each real-time config and its
+toolbox default, fp32 and int8, network only (the real-time image, resized
+as the config resizes it; no pre- or post-processing in Python). Untrained
+weights with each model's own initialisation, as the latency table
+(:func:`~ghost_mm.benchmark.realtime.initialised`).
 
-OpenVINO names each layer's implementation (``exec_type``): ``ref_*`` is its
-reference one (a plain loop, e.g. a Concat it cannot do in place), ``jit_*``
-and ``brgconv_*`` its optimised kernels."""
+OpenVINO: its ``PERF_COUNT`` counters. It names each layer's implementation
+(``exec_type``): ``ref_*`` is its reference one (a plain loop, e.g. a Concat
+it cannot do in place), ``jit_*`` and ``brgconv_*`` its optimised kernels.
+onnxruntime: its session profiler's per-node kernel times, by ONNX op type
+(after its graph fusions: e.g. ``QLinearConv``, ``FusedConv``)."""
 import collections
+import json
 import os
 
 import torch
@@ -59,9 +62,56 @@ def layer_times(artifact, image, threads=2, runs=PROFILE_RUNS):
     return summarise(profiles)
 
 
-def profile_rows(workdir, threads=2, only=None, log=print):
-    """``{title: {'<config> fp32|int8': layer_times}}`` for each real-time
-    config and its default, exported by tools/deploy.py's function."""
+def node_times(artifact, image, threads=2, runs=PROFILE_RUNS):
+    """onnxruntime's :func:`layer_times`: its session profiler's kernel time
+    per node, summed by op type over the last ``runs`` of ``runs`` + 5
+    inferences (the first 5 warm up); ``exec_types`` counts the nodes per
+    execution provider."""
+    import onnxruntime as ort
+
+    from ghost_mm.runtime import read_meta
+    from ghost_mm.runtime.artifact import model_file
+    from ghost_mm.runtime.preprocess import prepare
+    batch, _ = prepare(image, read_meta(artifact, 'onnxruntime')['preprocess'])
+    options = ort.SessionOptions()
+    options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
+    options.enable_profiling = True
+    options.profile_file_prefix = os.path.join(artifact, 'profile')
+    session = ort.InferenceSession(os.path.join(artifact, model_file('onnxruntime')), options,
+                                   providers=['CPUExecutionProvider'])
+    name = session.get_inputs()[0].name
+    for _ in range(5 + runs):
+        session.run(None, {name: batch})
+    with open(session.end_profiling()) as f:
+        return summarise_trace(json.load(f), runs)
+
+
+def summarise_trace(events, runs):
+    """:func:`summarise` for onnxruntime's profile ``events`` (its Chrome
+    trace): the node kernel times of the last ``runs`` ``model_run`` spans,
+    as mean ms per inference by op type, largest first; ``exec_types``
+    counts the nodes per execution provider."""
+    start = sorted(e['ts'] for e in events if e['name'] == 'model_run')[-runs]
+    ms, kinds = collections.Counter(), collections.defaultdict(collections.Counter)
+    for event in events:
+        if event.get('cat') == 'Node' and event['name'].endswith('_kernel_time') \
+                and event['ts'] >= start:
+            op = event['args']['op_name']
+            ms[op] += event['dur'] / 1e3 / runs
+            kinds[op][event['args'].get('provider', '?')] += 1
+    return {op: {'ms': value, 'exec_types': {name: count // runs
+                                             for name, count in kinds[op].items()}}
+            for op, value in ms.most_common()}
+
+
+PROFILERS = {'openvino': layer_times, 'onnxruntime': node_times}
+RUNTIME_NAMES = {'openvino': 'OpenVINO', 'onnxruntime': 'onnxruntime'}
+
+
+def profile_rows(workdir, threads=2, only=None, log=print, backends=tuple(PROFILERS)):
+    """``{title: {'<config> <runtime> fp32|int8': layer times}}`` for each
+    real-time config and its default, exported by tools/deploy.py's function,
+    on each of ``backends``."""
     import cv2
     image = cv2.imread(REALTIME_IMAGE)
     tables = {}
@@ -70,11 +120,12 @@ def profile_rows(workdir, threads=2, only=None, log=print):
         for name, config in configs.items():
             checkpoint = os.path.join(workdir, f'{len(tables)}-{len(rows)}.pth')
             torch.save({'state_dict': initialised(config).state_dict()}, checkpoint)
-            for int8 in (False, True):
-                artifact = f'{checkpoint[:-4]}-{int8}'
-                label = f'{name} {"int8" if int8 else "fp32"}'
-                if export_or_say(config, checkpoint, artifact, 'openvino', int8, label, log):
-                    rows[label] = layer_times(artifact, image, threads)
+            for backend in backends:
+                for int8 in (False, True):
+                    artifact = f'{checkpoint[:-4]}-{backend}-{int8}'
+                    label = f'{name} {RUNTIME_NAMES[backend]} {"int8" if int8 else "fp32"}'
+                    if export_or_say(config, checkpoint, artifact, backend, int8, label, log):
+                        rows[label] = PROFILERS[backend](artifact, image, threads)
         tables[title] = rows
     return tables
 
@@ -85,8 +136,8 @@ def profile_markdown(tables, top=6):
     (``ref_*``) implementation."""
     lines = []
     for title, rows in tables.items():
-        lines += [f'**{title}** (OpenVINO, network only, ms per inference by layer type; '
-                  '"ref": layers on the reference implementation)', '',
+        lines += [f'**{title}** (network only, ms per inference by layer type; "ref": '
+                  'OpenVINO layers on its reference implementation)', '',
                   '| artifact | total | most costly layer types |', '|---|---:|---|']
         for name, kinds in rows.items():
             parts = []
