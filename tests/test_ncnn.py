@@ -141,29 +141,30 @@ def test_ncnn_detector_gives_tools_test_map(repo_root, tmp_path, trained, deploy
     assert abs(metrics['coco/bbox_mAP'] - reference['coco/bbox_mAP']) <= 0.01
 
 
-def test_focus_stem_becomes_an_exact_conv_for_ncnn():
-    """YOLOX's Focus (four stride-2 slices, concatenated) as a 0/1 2x2
-    stride-2 conv: the same numbers, bit for bit; the stem runs it only
-    inside ``focus_as_conv``."""
+def test_focus_stem_runs_mmdeploys_ncnn_rewrite_only_while_traced_for_ncnn():
+    """YOLOX's Focus (four stride-2 slices, concatenated) through mmdeploy's
+    ncnn rewrite: the same numbers, bit for bit; the stem runs it only
+    inside ``focus_for_ncnn``."""
     from mmdet.models.backbones.csp_darknet import Focus
-    from ghost_mm.export.ncnn import focus_as_conv, space_to_depth_conv
+    from ghost_mm.export.ncnn import focus_for_ncnn
     x = torch.randn(2, 3, 10, 14) * 100
+    stem = torch.nn.Sequential(Focus(3, 8)).eval()
+    stem[0].conv = torch.nn.Identity()  # the rearranged image itself
     sliced = torch.cat((x[..., ::2, ::2], x[..., 1::2, ::2], x[..., ::2, 1::2],
                         x[..., 1::2, 1::2]), 1)
-    assert torch.equal(space_to_depth_conv(3)(x), sliced)
-    stem = torch.nn.Sequential(Focus(3, 8)).eval()
     with torch.no_grad():
-        want = stem(x)
-        with focus_as_conv(stem):
+        assert torch.equal(stem(x), sliced)
+        with focus_for_ncnn(stem):
             assert 'forward' in vars(stem[0])
-            assert torch.equal(stem(x), want)
+            assert torch.equal(stem(x), sliced)
     assert 'forward' not in vars(stem[0])
 
 
 @pytest.mark.slow
 def test_yolox_default_goes_to_ncnn_with_mmdets_boxes(tmp_path):
     """The YOLOX-tiny default (CSPDarknet, Focus stem) on ncnn: pnnx leaves
-    mmdeploy's 6-D reshape of the Focus unconverted, the 0/1 conv converts.
+    the 6-D reshape of mmdeploy's onnxruntime Focus rewrite unconverted, its
+    ncnn one converts.
     Untrained, with BNs like a trained network's and the objectness and class
     biases raised so that boxes pass the 0.001 score threshold: the artifact's
     boxes are mmdet's ``inference_detector``'s."""

@@ -67,37 +67,26 @@ class DenseDetections(nn.Module):
                                     rescale=False, with_nms=False)
 
 
-def space_to_depth_conv(channels):
-    """YOLOX's ``Focus`` stem rearrangement (four stride-2 slices of the image,
-    concatenated top-left, bottom-left, top-right, bottom-right) as a 2x2
-    stride-2 conv whose weights are 0 and 1, each output the one input pixel
-    it copies: exact, and a layer ncnn has. pnnx leaves both the strided
-    slices and mmdeploy's 6-D reshape of it (``Tensor.reshape``) unconverted,
-    since ncnn's blobs have at most 4 dimensions. It is what YOLOv5 later did
-    to its own Focus (a 6x6 stride-2 conv), without merging the next conv in,
-    which would change the sums' order."""
-    conv = nn.Conv2d(channels, 4 * channels, 2, stride=2, bias=False)
-    weight = torch.zeros(4 * channels, channels, 2, 2)
-    for k, (dy, dx) in enumerate(((0, 0), (1, 0), (0, 1), (1, 1))):
-        for c in range(channels):
-            weight[k * channels + c, c, dy, dx] = 1
-    conv.weight = nn.Parameter(weight, requires_grad=False)
-    return conv
-
-
 @contextlib.contextmanager
-def focus_as_conv(model):
-    """Every mmdet ``Focus`` of ``model`` runs :func:`space_to_depth_conv`
-    then its own conv, while the ncnn graph is traced."""
+def focus_for_ncnn(model):
+    """While the ncnn graph is traced, every mmdet ``Focus`` of ``model`` (the
+    YOLOX defaults' CSPDarknet stem: four stride-2 slices of the image,
+    concatenated) runs mmdeploy's own ncnn rewrite of it (reshapes and
+    channel shuffles, the same numbers). ``trace`` runs mmdeploy's rewriters
+    for onnxruntime, whose Focus is a 6-D reshape that pnnx leaves as
+    ``Tensor.reshape`` (ncnn's blobs have at most 4 dimensions); all of
+    mmdeploy's ncnn rewriters at once are not wanted, since they are written
+    for its older onnx2ncnn converter and the runtime reproduces mmdet's
+    post-processing instead."""
     try:
         from mmdet.models.backbones.csp_darknet import Focus
     except ImportError:  # a segmentor without mmdet installed: no Focus
         yield
         return
+    from mmdeploy.codebase.mmdet.models.backbones import focus__forward__ncnn
     stems = [m for m in model.modules() if isinstance(m, Focus)]
     for stem in stems:
-        rearrange = space_to_depth_conv(stem.conv.conv.in_channels // 4)
-        stem.forward = lambda x, stem=stem, rearrange=rearrange: stem.conv(rearrange(x))
+        stem.forward = lambda x, stem=stem: focus__forward__ncnn(stem, x)
     try:
         yield
     finally:
@@ -169,7 +158,7 @@ def write_ncnn(model, task, policy, staging, trace, fp16=False, log=print):
     spec['outputs'] = [OUTPUT.format(i) for i in range(len(outputs))]
     work = tempfile.mkdtemp(prefix='pnnx-', dir=staging)
     try:
-        with focus_as_conv(model):
+        with focus_for_ncnn(model):
             onnx_path = trace(module, (torch.zeros(1, 3, *size),), osp.join(work, 'model'),
                               codebase, ['image'], outputs, None)
         log(f'traced the {task} graph for ncnn at {size[0]}x{size[1]} (its static input size)')
