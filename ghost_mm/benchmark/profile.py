@@ -16,7 +16,8 @@ import os
 
 import torch
 
-from .realtime import REALTIME_IMAGE, export_or_say, initialised, realtime_configs
+from .realtime import (REALTIME_IMAGE, REALTIME_RUNTIMES, export_or_say, initialised,
+                       realtime_configs)
 
 PROFILE_RUNS = 20
 
@@ -105,13 +106,16 @@ def summarise_trace(events, runs):
 
 
 PROFILERS = {'openvino': layer_times, 'onnxruntime': node_times}
-RUNTIME_NAMES = {'openvino': 'OpenVINO', 'onnxruntime': 'onnxruntime'}
+# (row name, backend, int8) of the latency table's runtimes that have a
+# profiler, OpenVINO's first: e.g. ('OpenVINO int8', 'openvino', True)
+PROFILED = [(suffix.lstrip(', '), backend, int8) for backend in PROFILERS
+            for suffix, (kind, int8, _) in REALTIME_RUNTIMES.items() if kind == backend]
 
 
-def profile_rows(workdir, threads=2, only=None, log=print, backends=tuple(PROFILERS)):
+def profile_rows(workdir, threads=2, only=None, log=print):
     """``{title: {'<config> <runtime> fp32|int8': layer times}}`` for each
     real-time config and its default, exported by tools/deploy.py's function,
-    on each of ``backends``."""
+    on each of ``PROFILED``."""
     import cv2
     image = cv2.imread(REALTIME_IMAGE)
     tables = {}
@@ -120,12 +124,11 @@ def profile_rows(workdir, threads=2, only=None, log=print, backends=tuple(PROFIL
         for name, config in configs.items():
             checkpoint = os.path.join(workdir, f'{len(tables)}-{len(rows)}.pth')
             torch.save({'state_dict': initialised(config).state_dict()}, checkpoint)
-            for backend in backends:
-                for int8 in (False, True):
-                    artifact = f'{checkpoint[:-4]}-{backend}-{int8}'
-                    label = f'{name} {RUNTIME_NAMES[backend]} {"int8" if int8 else "fp32"}'
-                    if export_or_say(config, checkpoint, artifact, backend, int8, label, log):
-                        rows[label] = PROFILERS[backend](artifact, image, threads)
+            for runtime, backend, int8 in PROFILED:
+                artifact = f'{checkpoint[:-4]}-{backend}-{int8}'
+                label = f'{name} {runtime}'
+                if export_or_say(config, checkpoint, artifact, backend, int8, label, log):
+                    rows[label] = PROFILERS[backend](artifact, image, threads)
         tables[title] = rows
     return tables
 

@@ -2,6 +2,7 @@
 weights) and its training losses computed on a tiny batch, so that a config
 with a part that still expects the old backbone is refused; when the check
 cannot tell, the swap stands with a note saying why."""
+import contextlib
 import copy
 import re
 import uuid
@@ -117,16 +118,22 @@ def _loss_check(model_cfg, registry, cfg):
     _loss_pass(model_cfg, registry, cfg, last)
 
 
+@contextlib.contextmanager
+def seeded_weights(seed=0):
+    """Random weights drawn from a fixed seed, on a copy of the caller's
+    random state, which is left as it was: a check's verdict is the same
+    whatever ran before in the process (a Deformable DETR whose random
+    weights met NaN in its matcher was once refused in one test order only)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
+
+
 def _loss_pass(model_cfg, registry, cfg, size):
-    """One loss pass at ``size``, its random weights drawn from a fixed seed
-    (on a copy of the caller's random state, which is left as it was): the
-    verdict on a config is the same whatever ran before in the process (a
-    Deformable DETR whose random weights met NaN in its matcher was once
-    refused in one test order only)."""
+    """One loss pass at ``size``, on :func:`seeded_weights`."""
     data = _demo_batch(cfg, size, model_cfg)
     runner_message_hub(cfg)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
+    with seeded_weights():
         model = revert_sync_batchnorm(registry.build(model_cfg))
         with torch.no_grad():
             data = model.data_preprocessor(data, True)

@@ -104,11 +104,10 @@ def train_step_and_predict(cfg, backbone='GhostNet'):
     the backbone is not ``backbone`` (None: any), a loss is not finite, no
     backbone weight moved, or the predictions lack boxes (or a panoptic map)
     / a full-size label map. Returns the predictions. The random weights
-    come from a fixed seed, on a copy of the caller's random state: the
-    outcome does not depend on what ran before in the process."""
-    import torch
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
+    come from a fixed seed, as the swap check's (:func:`.check.seeded_weights`):
+    the outcome does not depend on what ran before in the process."""
+    from .check import seeded_weights
+    with seeded_weights():
         return _train_step_and_predict(cfg, backbone)
 
 
