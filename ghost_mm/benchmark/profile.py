@@ -38,18 +38,24 @@ def summarise(runs):
             for kind, value in ms.most_common()}
 
 
+def _network(artifact, backend, image):
+    """``artifact``'s network file for ``backend`` and ``image`` as its
+    network input (the runtime's own preprocessing)."""
+    from ghost_mm.runtime import read_meta
+    from ghost_mm.runtime.artifact import model_file
+    from ghost_mm.runtime.preprocess import prepare
+    batch, _ = prepare(image, read_meta(artifact, backend)['preprocess'])
+    return os.path.join(artifact, model_file(backend)), batch
+
+
 def layer_times(artifact, image, threads=2, runs=PROFILE_RUNS):
     """:func:`summarise` of ``runs`` inferences of ``artifact``'s network
     (compiled for ``image``'s network input, latency hint) after 5 warm-up
     inferences."""
     import openvino as ov
-
-    from ghost_mm.runtime import read_meta
-    from ghost_mm.runtime.artifact import model_file
-    from ghost_mm.runtime.preprocess import prepare
-    batch, _ = prepare(image, read_meta(artifact, 'openvino')['preprocess'])
+    network, batch = _network(artifact, 'openvino', image)
     core = ov.Core()
-    model = core.read_model(os.path.join(artifact, model_file('openvino')))
+    model = core.read_model(network)
     model.reshape({0: ov.PartialShape(list(batch.shape))})
     request = core.compile_model(model, 'CPU', {
         'PERF_COUNT': True, 'INFERENCE_NUM_THREADS': threads, 'PERFORMANCE_HINT': 'LATENCY',
@@ -69,17 +75,12 @@ def node_times(artifact, image, threads=2, runs=PROFILE_RUNS):
     inferences (the first 5 warm up); ``exec_types`` counts the nodes per
     execution provider."""
     import onnxruntime as ort
-
-    from ghost_mm.runtime import read_meta
-    from ghost_mm.runtime.artifact import model_file
-    from ghost_mm.runtime.preprocess import prepare
-    batch, _ = prepare(image, read_meta(artifact, 'onnxruntime')['preprocess'])
+    network, batch = _network(artifact, 'onnxruntime', image)
     options = ort.SessionOptions()
     options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
     options.enable_profiling = True
     options.profile_file_prefix = os.path.join(artifact, 'profile')
-    session = ort.InferenceSession(os.path.join(artifact, model_file('onnxruntime')), options,
-                                   providers=['CPUExecutionProvider'])
+    session = ort.InferenceSession(network, options, providers=['CPUExecutionProvider'])
     name = session.get_inputs()[0].name
     for _ in range(5 + runs):
         session.run(None, {name: batch})
